@@ -1,0 +1,3 @@
+using FoldCluster.Cli.Infrastructure;
+
+return CliHost.Run(args);
