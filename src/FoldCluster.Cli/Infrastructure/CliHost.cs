@@ -42,6 +42,16 @@ public static class CliHost
             Console.Error.WriteLine("interrupted");
             return ExitCodes.WorkFailed;
         }
+        catch (FoldCluster.Storage.DatabaseUnreachableException e)
+        {
+            Console.Error.WriteLine($"error: {e.Message}");
+            return ExitCodes.WorkFailed;
+        }
+        catch (FoldCluster.Storage.MigrationFailedException e)
+        {
+            Console.Error.WriteLine($"error: {e.Message}");
+            return ExitCodes.WorkFailed;
+        }
         catch (WorkFailedException e)
         {
             Console.Error.WriteLine($"error: {e.Message}");
@@ -75,6 +85,7 @@ public static class CliHost
         config.AddBranch("bench", bench =>
         {
             bench.SetDescription("Measure speed against the targets (training, features, cluster, tables).");
+            bench.AddCommand<BenchInfoCommand>("info").WithDescription("Print the machine the benchmark figures come from.");
             ModelCommands.RegisterBench(bench);
             FeatureCommands.RegisterBench(bench);
             ClusterCommands.RegisterBench(bench);

@@ -1,0 +1,80 @@
+using System.Net.Sockets;
+using Npgsql;
+
+namespace FoldCluster.Storage;
+
+/// <summary>Thrown when the database cannot be reached; the message names host, port and cause in one line.</summary>
+public sealed class DatabaseUnreachableException(string message, Exception inner) : Exception(message, inner);
+
+/// <summary>One <see cref="NpgsqlDataSource"/> per process; connections are opened per unit of work.</summary>
+public static class Database
+{
+    public static NpgsqlDataSource CreateDataSource(string connectionString, string applicationName = "foldcluster")
+    {
+        var builder = new NpgsqlConnectionStringBuilder(connectionString)
+        {
+            ApplicationName = applicationName,
+        };
+        if (builder.Timeout == 15)
+        {
+            builder.Timeout = 5; // fail fast with a clear message instead of hanging on a dead host
+        }
+        return new NpgsqlDataSourceBuilder(builder.ConnectionString).Build();
+    }
+
+    /// <summary>Opens a connection, turning connection failures into one clear line naming host and port.</summary>
+    public static async Task<NpgsqlConnection> OpenAsync(NpgsqlDataSource dataSource, CancellationToken ct = default)
+    {
+        try
+        {
+            return await dataSource.OpenConnectionAsync(ct).ConfigureAwait(false);
+        }
+        catch (Exception e) when (IsConnectionFailure(e))
+        {
+            throw Unreachable(dataSource.ConnectionString, e);
+        }
+    }
+
+    public static NpgsqlConnection Open(NpgsqlDataSource dataSource)
+    {
+        try
+        {
+            return dataSource.OpenConnection();
+        }
+        catch (Exception e) when (IsConnectionFailure(e))
+        {
+            throw Unreachable(dataSource.ConnectionString, e);
+        }
+    }
+
+    /// <summary>True for failures where retrying later may succeed (server down, restarting, network).</summary>
+    public static bool IsConnectionFailure(Exception e) => e switch
+    {
+        DatabaseUnreachableException => true,
+        NpgsqlException { InnerException: SocketException or TimeoutException or IOException } => true,
+        PostgresException pg => pg.SqlState is "57P01" or "57P02" or "57P03" or "08000" or "08003" or "08006" or "08001" or "08004",
+        NpgsqlException n when n.Message.Contains("Exception while connecting", StringComparison.Ordinal)
+                            || n.Message.Contains("Exception while reading from stream", StringComparison.Ordinal)
+                            || n.Message.Contains("Exception while writing to stream", StringComparison.Ordinal) => true,
+        SocketException or TimeoutException => true,
+        _ => false,
+    };
+
+    private static DatabaseUnreachableException Unreachable(string connectionString, Exception e)
+    {
+        var builder = new NpgsqlConnectionStringBuilder(connectionString);
+        var cause = Innermost(e).Message.TrimEnd('.');
+        var db = string.IsNullOrEmpty(builder.Database) ? "" : $", database {builder.Database}";
+        return new DatabaseUnreachableException(
+            $"cannot reach PostgreSQL at {builder.Host}:{builder.Port}{db}: {cause}", e);
+    }
+
+    private static Exception Innermost(Exception e)
+    {
+        while (e.InnerException is not null)
+        {
+            e = e.InnerException;
+        }
+        return e;
+    }
+}

@@ -1,0 +1,65 @@
+using FoldCluster.Core;
+
+namespace FoldCluster.Storage.Jobs;
+
+/// <summary>A job handed to a worker slot: its fencing attempt number and everything the slot needs to run it.</summary>
+public sealed record ClaimedJob(
+    long JobId,
+    int Attempt,
+    long SweepId,
+    string SweepName,
+    JobKey Key,
+    DatasetSource Dataset,
+    IReadOnlyDictionary<string, string> TrainingOverrides,
+    DateTime LeaseExpiresUtc);
+
+/// <summary>A job that PostgreSQL says is running (used when a coordinator rebuilds its state).</summary>
+public sealed record RunningJob(long JobId, int Attempt, string Worker, string Slot, DateTime LeaseExpiresUtc);
+
+public enum StoreResultOutcome
+{
+    /// <summary>The attempt was current; result, confusion and predictions are stored and the job succeeded.</summary>
+    Stored,
+
+    /// <summary>The attempt is no longer the job's current running attempt (fenced off); nothing was stored.</summary>
+    RejectedStale,
+}
+
+/// <summary>
+/// The job state machine in PostgreSQL (DESIGN.md section 8). Every transition is one transaction,
+/// guarded by the fencing attempt number: a call naming an attempt that is not the job's current running
+/// attempt changes nothing and reports so. Coordinator memory is only a cache of this.
+/// States: queued -> running (attempt + 1) -> succeeded | failed | queued (retry / lost) ; any -> cancelled.
+/// </summary>
+public interface IJobStore
+{
+    /// <summary>queued -> running for the oldest queued job of an active sweep; bumps the attempt, sets worker, slot, lease.</summary>
+    Task<ClaimedJob?> ClaimNextAsync(string worker, string slot, TimeSpan lease, CancellationToken ct);
+
+    /// <summary>Heartbeat: extends the lease and records the stage/epoch. False when the attempt is not current.</summary>
+    Task<bool> RenewLeaseAsync(long jobId, int attempt, TimeSpan lease, int? stage, int? epoch, CancellationToken ct);
+
+    /// <summary>Stores one epoch's metrics and renews the lease. False when the attempt is not current (nothing stored).</summary>
+    Task<bool> RecordEpochAsync(long jobId, int attempt, EpochReport epoch, TimeSpan lease, CancellationToken ct);
+
+    /// <summary>Stores the result (metrics, confusion, predictions) only if the attempt is still current; else rejects it.</summary>
+    Task<StoreResultOutcome> StoreResultAsync(long jobId, int attempt, TrainingOutcome outcome, CancellationToken ct);
+
+    /// <summary>
+    /// The attempt failed. Retryable and retry budget left: back to queued. Otherwise: failed with the reason.
+    /// False when the attempt is not current.
+    /// </summary>
+    Task<bool> FailAsync(long jobId, int attempt, string error, bool retryable, CancellationToken ct);
+
+    /// <summary>Running jobs of a lost / downed / leaving worker go back to the queue (or fail when their budget is spent).</summary>
+    Task<int> RequeueWorkerAsync(string worker, string reason, CancellationToken ct);
+
+    /// <summary>Running jobs whose lease expired go back to the queue (or fail when their budget is spent).</summary>
+    Task<int> RequeueExpiredLeasesAsync(CancellationToken ct);
+
+    /// <summary>All jobs PostgreSQL believes are running.</summary>
+    Task<IReadOnlyList<RunningJob>> RunningJobsAsync(CancellationToken ct);
+
+    /// <summary>True when the attempt is the job's current running attempt.</summary>
+    Task<bool> IsCurrentAsync(long jobId, int attempt, CancellationToken ct);
+}
