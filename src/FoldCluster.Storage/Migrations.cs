@@ -134,10 +134,14 @@ public static partial class MigrationRunner
     private static async Task ApplyAsync(NpgsqlConnection connection, Migration migration, CancellationToken ct)
     {
         await using var transaction = await connection.BeginTransactionAsync(ct).ConfigureAwait(false);
+        var statements = SqlScript.Split(migration.Sql);
+        var current = 0;
         try
         {
-            await using (var command = new NpgsqlCommand(migration.Sql, connection, transaction))
+            // One statement at a time, so an error's position maps back to the file.
+            for (current = 0; current < statements.Count; current++)
             {
+                await using var command = new NpgsqlCommand(statements[current].Text, connection, transaction);
                 await command.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
             }
             await connection.ExecuteAsync(new CommandDefinition(
@@ -148,41 +152,11 @@ public static partial class MigrationRunner
         catch (PostgresException e)
         {
             await transaction.RollbackAsync(CancellationToken.None).ConfigureAwait(false);
-            var (line, column) = Locate(migration.Sql, e);
+            var statement = statements[Math.Min(current, statements.Count - 1)];
+            var offset = statement.Offset + Math.Max(e.Position - 1, 0);
+            var (line, column) = SqlScript.LineAndColumn(migration.Sql, offset);
             throw new MigrationFailedException(
-                $"migration {migration.FileName} failed at line {line}, column {column} and was rolled back: {e.MessageText} (SQLSTATE {e.SqlState})", e);
+                $"migration {migration.FileName} failed at line {line}, column {column} (statement {current + 1}) and was rolled back: {e.MessageText} (SQLSTATE {e.SqlState})", e);
         }
-    }
-
-    /// <summary>Line and column (1-based) in the whole file of the failing statement's error position.</summary>
-    private static (int Line, int Column) Locate(string sql, PostgresException e)
-    {
-        // Npgsql splits a script into statements; Position is relative to the failing one.
-        var statementOffset = 0;
-        var statementText = e.BatchCommand?.CommandText;
-        if (!string.IsNullOrEmpty(statementText))
-        {
-            var found = sql.IndexOf(statementText.Trim(), StringComparison.Ordinal);
-            if (found >= 0)
-            {
-                statementOffset = found;
-            }
-        }
-        var offset = Math.Clamp(statementOffset + Math.Max(e.Position - 1, 0), 0, sql.Length);
-        var line = 1;
-        var column = 1;
-        for (var i = 0; i < offset; i++)
-        {
-            if (sql[i] == '\n')
-            {
-                line++;
-                column = 1;
-            }
-            else
-            {
-                column++;
-            }
-        }
-        return (line, column);
     }
 }

@@ -18,8 +18,20 @@ public static class CliHost
 
     public static int Run(string[] args)
     {
+        // Commands' own console output (progress, tables for people) goes to stderr so that stdout carries
+        // only machine-readable results (--json, connection strings). Help and version go to stdout.
+        var stderrConsole = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
+        AnsiConsole.Console = stderrConsole;
+        var helpOrVersion = args.Length == 0 || args.Any(a => a is "-h" or "--help" or "-?" or "--version" or "-v");
+        var frameworkConsole = helpOrVersion
+            ? AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Out) })
+            : stderrConsole;
         var app = new CommandApp();
-        app.Configure(Configure);
+        app.Configure(config =>
+        {
+            config.ConfigureConsole(frameworkConsole);
+            Configure(config);
+        });
         try
         {
             return app.Run(args);
@@ -75,7 +87,6 @@ public static class CliHost
         config.PropagateExceptions();
         config.ValidateExamples();
         config.Settings.StrictParsing = true;
-        config.ConfigureConsole(AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) }));
         // Each area registers its own verbs; `bench` is shared so each adds its sub-verb.
         DbCommands.Register(config);
         ModelCommands.Register(config);

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# The test command: installs what the tests need (ffmpeg, PostgreSQL), starts the embedded PostgreSQL,
+# builds, and runs every test project of FoldCluster.sln. Exits non-zero on any failure.
+set -euo pipefail
+. "$(dirname "$0")/lib/common.sh"
+cd "$FC_ROOT"
+
+ensure_dotnet
+ensure_system_packages
+build_solution
+
+step "starting the embedded PostgreSQL"
+FOLDCLUSTER_TEST_DB="$(fc db up)"
+export FOLDCLUSTER_TEST_DB
+fc db migrate --db "$FOLDCLUSTER_TEST_DB"
+
+step "running the tests"
+log="$(mktemp)"
+trap 'rm -f "$log"' EXIT
+set +e
+# -m:1: one test assembly at a time; the multi-process cluster tests and the training tests both want the CPUs.
+dotnet test FoldCluster.sln -c "$FC_CONFIGURATION" --no-build -m:1 --blame-hang-timeout 10m 2>&1 | tee "$log"
+status=${PIPESTATUS[0]}
+set -e
+
+passed=$(grep -Eo 'Passed: +[0-9]+' "$log" | awk '{s+=$2} END {print s+0}')
+failed=$(grep -Eo 'Failed: +[0-9]+' "$log" | awk '{s+=$2} END {print s+0}')
+skipped=$(grep -Eo 'Skipped: +[0-9]+' "$log" | awk '{s+=$2} END {print s+0}')
+echo
+echo "tests: $passed passed, $failed failed, $skipped skipped"
+if [ "$status" -ne 0 ] || [ "$failed" -ne 0 ] || [ "$passed" -eq 0 ]; then
+  exit 1
+fi
