@@ -45,6 +45,6 @@ ensure_dotnet() {
 
 build_solution() {
   step "building FoldCluster.sln ($FC_CONFIGURATION)"
-  dotnet build "$FC_ROOT/FoldCluster.sln" -c "$FC_CONFIGURATION" -nologo -v:q -clp:NoSummary >&2 \
+  dotnet build "$FC_ROOT/FoldCluster.sln" -c "$FC_CONFIGURATION" -nologo -v:minimal -clp:NoSummary >&2 \
     || die "build failed"
 }
