@@ -1,0 +1,196 @@
+using System.Globalization;
+using FoldCluster.Core;
+
+namespace FoldCluster.Model;
+
+/// <summary>
+/// Sizes and optimisation settings of one training run. <c>paper</c> holds the paper's numbers
+/// (Section IV-C: latent 32 x 300, batch 64, Adam lr 1e-3, L2 1e-4, dropout 0.5, up to 200 epochs per stage);
+/// <c>tiny</c> keeps the input shapes but shrinks widths and epochs so a job takes seconds on one core
+/// (tests and the local demo). The profile name is part of the job key.
+/// </summary>
+public sealed record TrainingProfile
+{
+    public static readonly IReadOnlyList<string> Names = ["paper", "tiny"];
+
+    /// <summary>Keys accepted by <see cref="WithOverrides"/> (and `--set key=value`).</summary>
+    public static readonly IReadOnlyList<string> OverrideKeys =
+    [
+        "epochs_stage1", "epochs_stage2", "batch_size", "lr", "weight_decay", "dropout", "latent", "heads",
+        "patience", "audio_channels", "classifier_hidden", "tfn_hidden", "tfn_post", "mult_layers", "mult_heads",
+        "mult_dropout",
+    ];
+
+    public required string Name { get; init; }
+
+    /// <summary>Channel width C of every latent code [32 x C] (paper: 300).</summary>
+    public required int Latent { get; init; }
+
+    /// <summary>Heads of every encoder and CMHA attention layer (DESIGN.md section 5: 6).</summary>
+    public required int Heads { get; init; }
+
+    public required int BatchSize { get; init; }
+    public required double LearningRate { get; init; }
+    public required double WeightDecay { get; init; }
+    public required double Dropout { get; init; }
+    public required int EpochsStage1 { get; init; }
+    public required int EpochsStage2 { get; init; }
+
+    /// <summary>Stop a stage after this many epochs without a better validation score; 0 runs every epoch (the paper).</summary>
+    public required int Patience { get; init; }
+
+    /// <summary>Output channels of the audio encoder's five residual blocks (each a multiple of <see cref="Heads"/>).</summary>
+    public required IReadOnlyList<int> AudioChannels { get; init; }
+
+    public required int ClassifierHidden { get; init; }
+
+    /// <summary>TFN: width h of each modality's projection before the outer product ((h + 1)^k values).</summary>
+    public required int TfnHidden { get; init; }
+
+    /// <summary>TFN: width of the post-fusion layers.</summary>
+    public required int TfnPost { get; init; }
+
+    /// <summary>MulT: layers per cross-modal and self-attention transformer (reference default 5).</summary>
+    public required int MultLayers { get; init; }
+
+    /// <summary>MulT: heads (reference default 5).</summary>
+    public required int MultHeads { get; init; }
+
+    /// <summary>MulT: attention, residual and feed-forward dropout (reference 0.1).</summary>
+    public required double MultDropout { get; init; }
+
+    public static TrainingProfile Paper { get; } = new()
+    {
+        Name = "paper",
+        Latent = 300,
+        Heads = 6,
+        BatchSize = 64,
+        LearningRate = 1e-3,
+        WeightDecay = 1e-4,
+        Dropout = 0.5,
+        EpochsStage1 = 200,
+        EpochsStage2 = 200,
+        Patience = 0,
+        AudioChannels = [24, 48, 96, 96, 96],
+        ClassifierHidden = 300,
+        TfnHidden = 32,
+        TfnPost = 128,
+        MultLayers = 5,
+        MultHeads = 5,
+        MultDropout = 0.1,
+    };
+
+    public static TrainingProfile Tiny { get; } = new()
+    {
+        Name = "tiny",
+        Latent = 32,
+        Heads = 2,
+        BatchSize = 32,
+        LearningRate = 2e-3,
+        WeightDecay = 1e-4,
+        Dropout = 0.1,
+        EpochsStage1 = 3,
+        EpochsStage2 = 10,
+        Patience = 4,
+        AudioChannels = [4, 8, 8, 8, 8],
+        ClassifierHidden = 32,
+        TfnHidden = 8,
+        TfnPost = 32,
+        MultLayers = 1,
+        MultHeads = 2,
+        MultDropout = 0.1,
+    };
+
+    public static TrainingProfile Get(string name) => (name ?? "").Trim().ToLowerInvariant() switch
+    {
+        "paper" => Paper,
+        "tiny" => Tiny,
+        _ => throw new BadInputException($"training profile '{name}' is not known: expected one of {string.Join(", ", Names)}"),
+    };
+
+    /// <summary>A copy with the given settings replaced; unknown keys and out-of-range values are bad input.</summary>
+    public TrainingProfile WithOverrides(IReadOnlyDictionary<string, string>? overrides)
+    {
+        if (overrides is null || overrides.Count == 0)
+        {
+            return this;
+        }
+        var p = this;
+        foreach (var (rawKey, value) in overrides.OrderBy(kv => kv.Key, StringComparer.Ordinal))
+        {
+            var key = rawKey.Trim().ToLowerInvariant();
+            p = key switch
+            {
+                "epochs_stage1" => p with { EpochsStage1 = Int(key, value, 0) },
+                "epochs_stage2" => p with { EpochsStage2 = Int(key, value, 1) },
+                "batch_size" => p with { BatchSize = Int(key, value, 2) },
+                "lr" => p with { LearningRate = Real(key, value, 1e-9, 10) },
+                "weight_decay" => p with { WeightDecay = Real(key, value, 0, 1) },
+                "dropout" => p with { Dropout = Real(key, value, 0, 0.95) },
+                "latent" => p with { Latent = Int(key, value, 2) },
+                "heads" => p with { Heads = Int(key, value, 1) },
+                "patience" => p with { Patience = Int(key, value, 0) },
+                "audio_channels" => p with { AudioChannels = IntList(key, value, 5) },
+                "classifier_hidden" => p with { ClassifierHidden = Int(key, value, 1) },
+                "tfn_hidden" => p with { TfnHidden = Int(key, value, 1) },
+                "tfn_post" => p with { TfnPost = Int(key, value, 1) },
+                "mult_layers" => p with { MultLayers = Int(key, value, 1) },
+                "mult_heads" => p with { MultHeads = Int(key, value, 1) },
+                "mult_dropout" => p with { MultDropout = Real(key, value, 0, 0.95) },
+                _ => throw new BadInputException(
+                    $"training setting '{rawKey}' is not known: expected one of {string.Join(", ", OverrideKeys)}"),
+            };
+        }
+        p.Validate();
+        return p;
+    }
+
+    /// <summary>Checks that widths divide into heads; throws <see cref="BadInputException"/> naming the setting.</summary>
+    public void Validate()
+    {
+        if (Latent % Heads != 0)
+        {
+            throw new BadInputException($"latent width {Latent} is not divisible by heads {Heads}: attention splits the channels evenly");
+        }
+        if (Latent % MultHeads != 0)
+        {
+            throw new BadInputException($"latent width {Latent} is not divisible by mult_heads {MultHeads}");
+        }
+        foreach (var c in AudioChannels)
+        {
+            if (c % Heads != 0)
+            {
+                throw new BadInputException(
+                    $"audio_channels {string.Join(",", AudioChannels)}: each must be divisible by heads {Heads} (self-attention over each block's channels)");
+            }
+        }
+    }
+
+    private static int Int(string key, string value, int min)
+    {
+        if (!int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) || v < min)
+        {
+            throw new BadInputException($"training setting {key}={value} is not valid: expected an integer >= {min}");
+        }
+        return v;
+    }
+
+    private static double Real(string key, string value, double min, double max)
+    {
+        if (!double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) || !double.IsFinite(v) || v < min || v > max)
+        {
+            throw new BadInputException($"training setting {key}={value} is not valid: expected a number in [{min}, {max}]");
+        }
+        return v;
+    }
+
+    private static int[] IntList(string key, string value, int count)
+    {
+        var parts = value.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        if (parts.Length != count)
+        {
+            throw new BadInputException($"training setting {key}={value} is not valid: expected {count} comma-separated integers");
+        }
+        return parts.Select(part => Int(key, part, 1)).ToArray();
+    }
+}
