@@ -1,0 +1,146 @@
+using System.ComponentModel;
+using System.Diagnostics;
+using System.Globalization;
+using FoldCluster.Core;
+
+namespace FoldCluster.Features.Video;
+
+/// <summary>
+/// ffmpeg as a child process (DESIGN.md 4.3): decoding to raw rgb24 frames through a pipe, and encoding raw frames
+/// (the generated corpus). The executable is "ffmpeg" on PATH unless FOLDCLUSTER_FFMPEG names another one.
+/// </summary>
+public static class Ffmpeg
+{
+    public static string Executable => Environment.GetEnvironmentVariable("FOLDCLUSTER_FFMPEG") is { Length: > 0 } p ? p : "ffmpeg";
+
+    /// <summary>
+    /// Decodes the whole video at <paramref name="fps"/> frames per second, scaled to width x height, and yields frame k
+    /// (time k / fps) as width*height*3 bytes. Throws <see cref="BadInputException"/> naming the file when ffmpeg fails.
+    /// </summary>
+    public static IEnumerable<byte[]> DecodeFrames(string path, double fps, int width, int height, CancellationToken ct)
+    {
+        if (!File.Exists(path))
+        {
+            throw new BadInputException($"{path}: video file not found");
+        }
+        var args = new List<string>
+        {
+            "-nostdin", "-v", "error", "-i", path, "-an", "-sn",
+            "-vf", FormattableString.Invariant($"fps={fps},scale={width}:{height}:flags=bilinear"),
+            "-f", "rawvideo", "-pix_fmt", "rgb24", "pipe:1",
+        };
+        using var process = Start(args, redirectInput: false);
+        var stderr = process.StandardError.ReadToEndAsync(ct);
+        var stdout = process.StandardOutput.BaseStream;
+        int frameBytes = width * height * 3;
+        int count = 0;
+        try
+        {
+            while (true)
+            {
+                ct.ThrowIfCancellationRequested();
+                var frame = new byte[frameBytes];
+                int read = stdout.ReadAtLeast(frame, frameBytes, throwOnEndOfStream: false);
+                if (read < frameBytes)
+                {
+                    break;
+                }
+                count++;
+                yield return frame;
+            }
+        }
+        finally
+        {
+            if (!process.HasExited)
+            {
+                try
+                {
+                    process.Kill();
+                }
+                catch (InvalidOperationException)
+                {
+                    // already gone
+                }
+            }
+            process.WaitForExit();
+        }
+        var message = stderr.IsCompletedSuccessfully ? stderr.Result.Trim() : "";
+        if (process.ExitCode != 0 || count == 0)
+        {
+            var firstLine = message.Split('\n').FirstOrDefault(l => l.Length > 0) ?? "no frames decoded";
+            throw new BadInputException($"{path}: cannot decode video: {firstLine}");
+        }
+    }
+
+    /// <summary>Encodes raw rgb24 frames into an MPEG-4 Part 2 (DivX-like) AVI, bit-exact for a given input.</summary>
+    public sealed class Encoder : IDisposable
+    {
+        private readonly Process process;
+        private readonly Task<string> stderr;
+        private readonly string path;
+        private bool finished;
+
+        internal Encoder(string path, int width, int height, double fps)
+        {
+            this.path = path;
+            var args = new List<string>
+            {
+                "-nostdin", "-v", "error", "-y",
+                "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", FormattableString.Invariant($"{width}x{height}"),
+                "-r", fps.ToString(CultureInfo.InvariantCulture), "-i", "pipe:0",
+                "-c:v", "mpeg4", "-q:v", "4", "-pix_fmt", "yuv420p", "-threads", "1",
+                "-fflags", "+bitexact", "-flags", "+bitexact", path,
+            };
+            process = Start(args, redirectInput: true);
+            stderr = process.StandardError.ReadToEndAsync();
+        }
+
+        public void Write(ReadOnlySpan<byte> frame) => process.StandardInput.BaseStream.Write(frame);
+
+        public void Finish()
+        {
+            finished = true;
+            process.StandardInput.Close();
+            process.WaitForExit();
+            if (process.ExitCode != 0)
+            {
+                throw new InvalidOperationException($"ffmpeg could not encode {path}: {stderr.Result.Trim()}");
+            }
+        }
+
+        public void Dispose()
+        {
+            if (!finished && !process.HasExited)
+            {
+                process.Kill();
+                process.WaitForExit();
+            }
+            process.Dispose();
+        }
+    }
+
+    public static Encoder StartEncoder(string path, int width, int height, double fps) => new(path, width, height, fps);
+
+    private static Process Start(List<string> args, bool redirectInput)
+    {
+        var info = new ProcessStartInfo(Executable)
+        {
+            RedirectStandardOutput = !redirectInput,
+            RedirectStandardError = true,
+            RedirectStandardInput = redirectInput,
+            UseShellExecute = false,
+        };
+        foreach (var a in args)
+        {
+            info.ArgumentList.Add(a);
+        }
+        try
+        {
+            return Process.Start(info) ?? throw new BadInputException($"cannot start {Executable}");
+        }
+        catch (Win32Exception e)
+        {
+            throw new BadInputException($"cannot run '{Executable}' ({e.Message}): install ffmpeg (Debian package ffmpeg) or set FOLDCLUSTER_FFMPEG");
+        }
+    }
+}
