@@ -1,0 +1,119 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using FoldCluster.Core;
+using FoldCluster.Core.Sweeps;
+using FoldCluster.Features;
+using FoldCluster.Model;
+
+namespace FoldCluster.Cli.Wiring;
+
+/// <summary>
+/// The real job: features from the worker's cache (extracted from the raw corpus the first time), then the
+/// two-stage TorchSharp training. A node's slots share one loaded feature set per dataset, so a dataset is
+/// extracted once per worker even when several slots start jobs of it at once.
+/// </summary>
+public sealed class RealJobTrainer : IJobTrainer
+{
+    private readonly ConcurrentDictionary<string, Lazy<FeatureSet>> _loaded = new(StringComparer.Ordinal);
+    private readonly int _threadsPerSlot;
+    private readonly Action<string> _log;
+
+    public RealJobTrainer(int threadsPerSlot, Action<string> log)
+    {
+        _threadsPerSlot = threadsPerSlot;
+        _log = log;
+    }
+
+    public TrainingOutcome Run(JobRequest request, Action<EpochReport> onEpoch, CancellationToken cancellationToken)
+    {
+        var (featureOptions, trainingOverrides) = SplitOverrides(request.TrainingOverrides);
+        var options = ApplyFeatureOptions(ExtractionOptions.DefaultFor(request.Dataset.Root), featureOptions);
+        var source = request.Dataset;
+        var loadKey = string.Join('|', source, options.Canonical, Path.GetFullPath(request.CacheDirectory));
+        var lazy = _loaded.GetOrAdd(loadKey, _ => new Lazy<FeatureSet>(
+            () => Load(source, options, request.CacheDirectory, cancellationToken), LazyThreadSafetyMode.ExecutionAndPublication));
+        FeatureSet features;
+        try
+        {
+            features = lazy.Value;
+        }
+        catch
+        {
+            // A failed or cancelled load must not poison the later jobs of this dataset.
+            _loaded.TryRemove(new KeyValuePair<string, Lazy<FeatureSet>>(loadKey, lazy));
+            throw;
+        }
+        ModelTrainer.ConfigureThreads(_threadsPerSlot);
+        return ModelTrainer.Train(features, request.Key, trainingOverrides, request.Device, onEpoch, cancellationToken);
+    }
+
+    private FeatureSet Load(DatasetSource source, ExtractionOptions options, string cacheDirectory, CancellationToken ct)
+    {
+        if (!Directory.Exists(source.Root))
+        {
+            throw new BadInputException($"corpus root '{source.Root}' of dataset '{source.Name}' does not exist on this worker (check the node's --data-root)");
+        }
+        _log($"features of dataset '{source.Name}': loading from cache {cacheDirectory} (extracting what is missing)");
+        var lastReported = DateTime.MinValue;
+        var progress = new Progress<ExtractionProgress>(p =>
+        {
+            if (DateTime.UtcNow - lastReported > TimeSpan.FromSeconds(10) || p.Done == p.Total)
+            {
+                lastReported = DateTime.UtcNow;
+                _log($"features of '{source.Name}': {p.Done}/{p.Total} {p.Message}");
+            }
+        });
+        var (features, report) = FeatureStore.LoadOrExtract(source, options, cacheDirectory, progress, ct);
+        _log($"features of dataset '{source.Name}': {features.Utterances.Count} utterances ready");
+        _ = report;
+        return features;
+    }
+
+    /// <summary>Splits a job's override map into extraction options ("features." keys) and training overrides.</summary>
+    public static (IReadOnlyDictionary<string, string> Features, IReadOnlyDictionary<string, string> Training) SplitOverrides(
+        IReadOnlyDictionary<string, string> overrides)
+    {
+        var features = new Dictionary<string, string>(StringComparer.Ordinal);
+        var training = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (key, value) in overrides)
+        {
+            if (key.StartsWith(SweepSpec.FeatureOptionPrefix, StringComparison.Ordinal))
+            {
+                features[key[SweepSpec.FeatureOptionPrefix.Length..]] = value;
+            }
+            else
+            {
+                training[key] = value;
+            }
+        }
+        return (features, training);
+    }
+
+    public static ExtractionOptions ApplyFeatureOptions(ExtractionOptions baseline, IReadOnlyDictionary<string, string> options)
+    {
+        var result = baseline;
+        foreach (var (key, value) in options)
+        {
+            result = key switch
+            {
+                "frame_size" => result with { FrameSize = ParseInt(key, value) },
+                "video_fps" => result with { VideoFps = ParseDouble(key, value) },
+                "crop_map" => result with { CropMap = value },
+                "batch_size" => result with { BatchSize = ParseInt(key, value) },
+                _ => throw new BadInputException(
+                    $"dataset option '{key}' is not known: expected one of frame_size, video_fps, crop_map, batch_size"),
+            };
+        }
+        return result.Validated();
+    }
+
+    private static int ParseInt(string key, string value) =>
+        int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var v)
+            ? v
+            : throw new BadInputException($"dataset option {key}='{value}' is not an integer");
+
+    private static double ParseDouble(string key, string value) =>
+        double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var v)
+            ? v
+            : throw new BadInputException($"dataset option {key}='{value}' is not a number");
+}
