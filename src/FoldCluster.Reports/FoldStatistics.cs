@@ -63,14 +63,15 @@ public static class FoldStatistics
     }
 
     /// <summary>
-    /// Two-sided Wilcoxon signed-rank test on the differences, exact: zero differences are dropped (Wilcoxon's
-    /// convention), tied absolute differences get mid-ranks, and the p-value comes from the exact distribution of
+    /// Two-sided Wilcoxon signed-rank test on the differences, exact: differences are rounded to 1e-10 (float noise
+    /// must not break ties), zero differences are dropped (Wilcoxon's convention), tied absolute differences get mid-ranks, and the p-value comes from the exact distribution of
     /// W+ over all 2^n sign patterns of those ranks (computed by dynamic programming, so ties stay exact).
     /// p = min(1, 2 min(P(W+ &lt;= w), P(W+ &gt;= w))). Null when no difference is non-zero.
     /// </summary>
     public static (int N, double WPlus, double P)? WilcoxonSignedRank(IReadOnlyList<double> differences)
     {
-        var nonZero = differences.Where(d => d != 0).ToArray();
+        // Metrics are ratios of counts; rounding away float noise (1e-10) keeps equal differences tied.
+        var nonZero = differences.Select(d => Math.Round(d, 10)).Where(d => d != 0).ToArray();
         var n = nonZero.Length;
         if (n == 0)
         {

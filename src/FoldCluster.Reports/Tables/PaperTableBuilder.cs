@@ -119,7 +119,7 @@ public sealed class PaperTableBuilder
         var csv = new List<IReadOnlyList<string>>();
         foreach (var (model, ua) in literature)
         {
-            rows.Add(new TableRow([model], datasetKeys.Select(k => ua.TryGetValue(k, out var v) ? CellText.PaperPercent(v) : CellText.Missing).ToList(), IsPaper: true));
+            rows.Add(new TableRow([model], datasetKeys.Select(k => ua.TryGetValue(k, out var v) ? CellText.PaperPercent(v) : CellText.Missing).ToList()));
             foreach (var k in datasetKeys.Where(ua.ContainsKey))
             {
                 csv.Add([model, "paper", DisplayOf(k), ua[k].ToString("F2", System.Globalization.CultureInfo.InvariantCulture), "", ""]);

@@ -133,6 +133,7 @@ public static class LatexRenderer
                 '±' => "$\\pm$",
                 '–' => "--",
                 '−' => "$-$",
+                '×' => "$\\times$",
                 _ => c.ToString(),
             });
         }
