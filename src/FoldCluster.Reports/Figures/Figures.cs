@@ -9,7 +9,7 @@ public static class FigureRenderer
 {
     public const int ConfusionWidth = 640;
     public const int ConfusionHeight = 560;
-    public const int CurvesWidth = 900;
+    public const int CurvesWidth = 1200;
     public const int CurvesHeight = 520;
 
     /// <summary>
@@ -27,7 +27,8 @@ public static class FigureRenderer
         var plot = new Plot();
         // Heatmap rows are drawn top to bottom in array order, so true class 0 (angry) sits on top as in Fig. 4.
         var heatmap = plot.Add.Heatmap(percent);
-        heatmap.Colormap = new ScottPlot.Colormaps.Blues();
+        // White (0 %) to dark blue (100 %), as in the paper's Fig. 4: strong recall reads dark.
+        heatmap.Colormap = new ScottPlot.Colormaps.CustomInterpolated([Colors.White, Color.FromHex("#6BAED6"), Color.FromHex("#08306B")]);
         heatmap.ManualRange = new ScottPlot.Range(0, 100);
         var colorBar = plot.Add.ColorBar(heatmap);
         colorBar.Label = "% of true class";
@@ -133,7 +134,7 @@ public static class FigureRenderer
         plot.YLabel("Loss");
         plot.Axes.Right.Label.Text = "Validation UA (%)";
         plot.Title(title);
-        plot.ShowLegend(Alignment.UpperCenter);
+        plot.ShowLegend(Edge.Right);
         return plot.GetImageBytes(CurvesWidth, CurvesHeight, ImageFormat.Png);
     }
 }
