@@ -53,7 +53,8 @@ public static class FoldStatistics
             return null;
         }
         var sd = SampleStd(differences)!.Value;
-        if (sd == 0)
+        // Equal differences leave only float noise in sd (~1e-17); t would be a meaningless huge number.
+        if (sd < 1e-12)
         {
             return null;
         }
@@ -140,7 +141,8 @@ public static class FoldStatistics
         {
             return new PairedComparison(0, double.NaN, double.NaN, double.NaN, null, null, null, 0, null, null);
         }
-        var differences = a.Zip(b, (x, y) => x - y).ToArray();
+        // Rounded to 1e-10 so that float noise neither breaks Wilcoxon ties nor fakes a tiny non-zero sd.
+        var differences = a.Zip(b, (x, y) => Math.Round(x - y, 10)).ToArray();
         var t = PairedTTest(differences);
         var w = WilcoxonSignedRank(differences);
         return new PairedComparison(

@@ -140,7 +140,7 @@ public sealed class TablesReport(NpgsqlDataSource dataSource, PaperTables? paper
             split = splits.Contains("utterance") ? "utterance" : splits[0];
             if (splits.Count > 1)
             {
-                messages.Add($"the sweep has several splits ({string.Join(", ", splits)}); tables use the {split} split (choose with --split)");
+                messages.Add($"the sweep has several splits ({string.Join(", ", splits)}); using the {split} split (choose with --split)");
             }
         }
         var profiles = all.Where(c => c.Split == split).Select(c => c.Profile).Distinct().OrderBy(p => p, StringComparer.Ordinal).ToList();

@@ -25,7 +25,7 @@ public class GoldenTablesTests
         Assert.Equal(ExpectedFiles, outcome.WrittenFiles.Select(Path.GetFileName).Order(StringComparer.Ordinal).ToArray());
         Assert.Equal("utterance", outcome.Split);
         Assert.Equal("paper", outcome.Profile);
-        Assert.Contains(outcome.Messages, m => m.Contains("several splits (speaker, utterance)", StringComparison.Ordinal));
+        Assert.Contains(outcome.Messages, m => m.Contains("several splits (speaker, utterance); using the utterance split", StringComparison.Ordinal));
 
         var update = Environment.GetEnvironmentVariable("FOLDCLUSTER_UPDATE_GOLDEN") == "1";
         foreach (var name in ExpectedFiles)

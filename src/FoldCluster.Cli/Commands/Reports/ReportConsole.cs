@@ -26,6 +26,25 @@ internal static class ReportConsole
         return value;
     }
 
+    /// <summary>
+    /// A plain aligned text table (header, rule, rows); unlike a console widget it never wraps cells, so wide
+    /// results stay readable when piped or redirected.
+    /// </summary>
+    public static string PlainTable(IReadOnlyList<string> headers, IReadOnlyList<IReadOnlyList<string>> rows)
+    {
+        var widths = headers.Select((h, i) => rows.Select(r => r[i].Length).Append(h.Length).Max()).ToArray();
+        var text = new System.Text.StringBuilder();
+        void Line(IReadOnlyList<string> cells) =>
+            text.Append(string.Join("  ", cells.Select((c, i) => c.PadRight(widths[i]))).TrimEnd()).Append('\n');
+        Line(headers);
+        Line(widths.Select(w => new string('-', w)).ToList());
+        foreach (var row in rows)
+        {
+            Line(row);
+        }
+        return text.ToString();
+    }
+
     public static string? Modalities(string? text) => text is null ? null : ReportNames.ParseModalities(text);
 
     public static string? Split(string? split) => split switch

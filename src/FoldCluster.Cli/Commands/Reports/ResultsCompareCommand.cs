@@ -136,22 +136,12 @@ public sealed class ResultsCompareCommand : Command<ResultsCompareSettings>
         var a = ReportNames.Method(r.MethodA);
         var b = ReportNames.Method(r.MethodB);
         var metric = r.Metric switch { "ua" => "UA", "wa" => "WA", "macro_f1" => "macro-F1", _ => "weighted-F1" };
-        var console = ReportConsole.Stdout();
+        var console = Console.Out;
         console.WriteLine();
-        console.Write(new Text(
-            $"{ReportNames.Dataset(d.Dataset)}: {a} vs {b}, {string.Join('+', r.Modalities.ToCharArray())}{(r.Pretrained ? "" : " (NP)")}, {metric} (%), {ReportNames.Extractor(d.Extractor)}, {d.Split} split, profile {d.Profile}",
-            new Style(decoration: Decoration.Bold)));
-        console.WriteLine();
-        var table = new Table().Border(TableBorder.Simple);
-        table.AddColumn("fold");
-        table.AddColumn(new TableColumn(Markup.Escape(a)).RightAligned());
-        table.AddColumn(new TableColumn(Markup.Escape(b)).RightAligned());
-        table.AddColumn(new TableColumn("a - b").RightAligned());
-        foreach (var p in d.Pairs)
-        {
-            table.AddRow(p.Fold.ToString(CultureInfo.InvariantCulture), P(p.A), P(p.B), Signed(p.A - p.B));
-        }
-        console.Write(table);
+        console.WriteLine(
+            $"{ReportNames.Dataset(d.Dataset)}: {a} vs {b}, {string.Join('+', r.Modalities.ToCharArray())}{(r.Pretrained ? "" : " (NP)")}, {metric} (%), {ReportNames.Extractor(d.Extractor)}, {d.Split} split, profile {d.Profile}");
+        var rows = d.Pairs.Select(p => (IReadOnlyList<string>)[p.Fold.ToString(CultureInfo.InvariantCulture), P(p.A), P(p.B), Signed(p.A - p.B)]).ToList();
+        Console.Out.Write(ReportConsole.PlainTable(["fold", a, b, "a - b"], rows));
         var s = d.Statistics;
         if (d.UnpairedFolds.Count > 0)
         {

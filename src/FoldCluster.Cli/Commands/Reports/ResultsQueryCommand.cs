@@ -161,16 +161,7 @@ public sealed class ResultsQueryCommand : Command<ResultsQuerySettings>
                 {
                     return;
                 }
-                var table = new Table().Border(TableBorder.Simple);
-                foreach (var column in columns)
-                {
-                    table.AddColumn(new TableColumn(column));
-                }
-                foreach (var row in rows)
-                {
-                    table.AddRow(row.Select(v => Markup.Escape(Human(v))).ToArray());
-                }
-                ReportConsole.Stdout().Write(table);
+                Console.Out.Write(ReportConsole.PlainTable(columns, rows.Select(r => (IReadOnlyList<string>)r.Select(Human).ToList()).ToList()));
                 break;
         }
     }

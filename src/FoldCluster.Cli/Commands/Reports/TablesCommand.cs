@@ -111,6 +111,7 @@ public sealed class TablesCommand : Command<TablesSettings>
             Console.Out.Write(MarkdownRenderer.Grid(table.Layout));
             foreach (var note in table.Layout.Notes)
             {
+                Console.Out.WriteLine();
                 Console.Out.WriteLine(note);
             }
         }
