@@ -6,7 +6,7 @@ using Spectre.Console;
 
 namespace FoldCluster.Cli.Commands.Reports;
 
-/// <summary>Output helpers shared by the report verbs: human tables on stdout, JSON and CSV for machines.</summary>
+/// <summary>Output shared by the report verbs: human tables on stdout, JSON and CSV for machines.</summary>
 internal static class ReportConsole
 {
     /// <summary>A console on stdout for human-readable results (Spectre's own console goes to stderr).</summary>
