@@ -70,6 +70,10 @@ public sealed class TablesReport(NpgsqlDataSource dataSource, PaperTables? paper
 
     public async Task<TablesOutcome> GenerateAsync(TablesRequest request, CancellationToken ct = default)
     {
+        if (request.Formats.Count == 0)
+        {
+            throw new BadInputException("no table format given: expected md, latex, csv (comma-separated)");
+        }
         foreach (var format in request.Formats)
         {
             if (!TablesRequest.KnownFormats.Contains(format))
