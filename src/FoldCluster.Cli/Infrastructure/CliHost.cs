@@ -34,7 +34,8 @@ public static class CliHost
         });
         try
         {
-            return app.Run(args);
+            // `results compare --a X --b Y`: Spectre rejects one-letter long options, so they are mapped first.
+            return app.Run(ReportCommands.NormalizeArguments(args));
         }
         catch (CommandParseException e)
         {

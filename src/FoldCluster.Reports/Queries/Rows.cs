@@ -1,0 +1,130 @@
+namespace FoldCluster.Reports.Queries;
+
+/// <summary>A sweep and how far it got.</summary>
+public sealed record SweepSummary
+{
+    public long SweepId { get; init; }
+    public string Name { get; init; } = "";
+    public string State { get; init; } = "";
+    public DateTime CreatedAt { get; init; }
+    public int Jobs { get; init; }
+    public int Queued { get; init; }
+    public int Running { get; init; }
+    public int Succeeded { get; init; }
+    public int Failed { get; init; }
+    public int Cancelled { get; init; }
+
+    /// <summary>Succeeded jobs that have a stored result (only these count in tables).</summary>
+    public int Finished { get; init; }
+}
+
+/// <summary>Filters of `results query`; null means "any".</summary>
+public sealed record ResultFilter
+{
+    public string? Dataset { get; init; }
+    public string? Split { get; init; }
+    public string? Method { get; init; }
+    public string? Modalities { get; init; }
+    public bool? Pretrained { get; init; }
+    public string? Extractor { get; init; }
+    public string? Profile { get; init; }
+    public int? Fold { get; init; }
+    public string? State { get; init; }
+
+    public static readonly ResultFilter None = new();
+
+    public bool IsEmpty => this == None;
+}
+
+/// <summary>One job with its result (metrics null while it has none). Metrics are fractions in [0, 1].</summary>
+public sealed record JobResultRow
+{
+    public long JobId { get; init; }
+    public string Dataset { get; init; } = "";
+    public string Split { get; init; } = "";
+    public int Fold { get; init; }
+    public string Method { get; init; } = "";
+    public string Modalities { get; init; } = "";
+    public bool Pretrained { get; init; }
+    public string Extractor { get; init; } = "";
+    public int Seed { get; init; }
+    public string Profile { get; init; } = "";
+    public string State { get; init; } = "";
+    public int Attempts { get; init; }
+    public double? Ua { get; init; }
+    public double? Wa { get; init; }
+    public double? MacroF1 { get; init; }
+    public double? WeightedF1 { get; init; }
+    public int? BestEpoch { get; init; }
+    public double? Seconds { get; init; }
+    public string? Error { get; init; }
+}
+
+/// <summary>
+/// One table cell: a (dataset, split, method, modalities, pre-training, extractor, profile) combination, aggregated
+/// in SQL over its test folds. Several seeds of one fold are averaged first, so each fold counts once.
+/// Std is the sample standard deviation over folds (n - 1), null with fewer than two folds. Fractions in [0, 1].
+/// </summary>
+public sealed record CellAggregate
+{
+    public string Dataset { get; init; } = "";
+    public string Split { get; init; } = "";
+    public string Method { get; init; } = "";
+    public string Modalities { get; init; } = "";
+    public bool Pretrained { get; init; }
+    public string Extractor { get; init; } = "";
+    public string Profile { get; init; } = "";
+    public int Folds { get; init; }
+    public int Runs { get; init; }
+    public double UaMean { get; init; }
+    public double? UaStd { get; init; }
+    public double WaMean { get; init; }
+    public double? WaStd { get; init; }
+    public double MacroF1Mean { get; init; }
+    public double? MacroF1Std { get; init; }
+    public double WeightedF1Mean { get; init; }
+    public double? WeightedF1Std { get; init; }
+}
+
+/// <summary>Identifies one table cell (used to pick confusion matrices and comparisons).</summary>
+public sealed record CellKey(
+    string Dataset,
+    string Split,
+    string Method,
+    string Modalities,
+    bool Pretrained,
+    string Extractor,
+    string Profile);
+
+/// <summary>One fold's metric of one cell (averaged over seeds).</summary>
+public sealed record FoldValue
+{
+    public int Fold { get; init; }
+    public double Value { get; init; }
+}
+
+/// <summary>One epoch of one stage, for training curves.</summary>
+public sealed record EpochRow
+{
+    public int Stage { get; init; }
+    public int Epoch { get; init; }
+    public double TrainLoss { get; init; }
+    public double? ValLoss { get; init; }
+    public double? ValUa { get; init; }
+}
+
+/// <summary>A job's identity as a figure caption needs it.</summary>
+public sealed record JobSummary
+{
+    public long JobId { get; init; }
+    public long SweepId { get; init; }
+    public string JobKey { get; init; } = "";
+    public string Dataset { get; init; } = "";
+    public int Fold { get; init; }
+    public string Method { get; init; } = "";
+    public string Modalities { get; init; } = "";
+    public bool Pretrained { get; init; }
+    public string Extractor { get; init; } = "";
+    public string State { get; init; } = "";
+    public int Attempt { get; init; }
+}
