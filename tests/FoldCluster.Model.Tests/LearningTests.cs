@@ -6,10 +6,16 @@ namespace FoldCluster.Model.Tests;
 /// The model must learn what the generated set hides: classes need arousal (audio) and valence (video),
 /// with text as a noisy hint of both. One modality alone cannot exceed about 0.45 UA.
 /// </summary>
-public class LearningTests
+public class LearningTests(ITestOutputHelper output)
 {
-    private static double TestUa(string method, string modalities) =>
-        ModelTrainer.Train(TestData.LearningSet, TestData.Key(method: method, modalities: modalities), null, "cpu", null, CancellationToken.None).Test.Ua;
+    private double TestUa(string method, string modalities) =>
+        Report(method, modalities, ModelTrainer.Train(TestData.LearningSet, TestData.Key(method: method, modalities: modalities), null, "cpu", null, CancellationToken.None));
+
+    private double Report(string method, string modalities, TrainingOutcome outcome)
+    {
+        output.WriteLine($"{method} {modalities}: test UA {outcome.Test.Ua:F4}, best epoch {outcome.BestEpoch}, {outcome.Seconds:F1} s");
+        return outcome.Test.Ua;
+    }
 
     [Fact]
     public void Cmha_with_all_three_modalities_learns_what_one_modality_cannot()

@@ -50,6 +50,39 @@ public class ProfileAndDataTests
     }
 
     [Fact]
+    public void Seeded_init_makes_weights_independent_of_the_global_generator()
+    {
+        using var scope = NewDisposeScope();
+        using var dropout = new Generator(1, CPU);
+        manual_seed(1);
+        using var a = new EmotionModel(ModalitySet.Parse("AV"), "cmha", 2048, TrainingProfile.Tiny, dropout);
+        manual_seed(2);
+        using var b = new EmotionModel(ModalitySet.Parse("AV"), "cmha", 2048, TrainingProfile.Tiny, dropout);
+        using (var g = new Generator(9, CPU))
+        {
+            SeededInit.Apply(a, g);
+        }
+        using (var g = new Generator(9, CPU))
+        {
+            SeededInit.Apply(b, g);
+        }
+        var pa = a.parameters().ToList();
+        var pb = b.parameters().ToList();
+        Assert.Equal(pa.Count, pb.Count);
+        for (var i = 0; i < pa.Count; i++)
+        {
+            Assert.True(pa[i].eq(pb[i]).all().item<bool>(), $"parameter {i} differs");
+        }
+        // The bound is 1/sqrt(fan_in): a Linear(600 -> 300) weight stays within 1/sqrt(600).
+        var linear = nn.Linear(600, 300);
+        using (var g = new Generator(3, CPU))
+        {
+            SeededInit.Apply(linear, g);
+        }
+        Assert.True(linear.weight!.abs().max().item<float>() <= 1 / Math.Sqrt(600) + 1e-7);
+    }
+
+    [Fact]
     public void Flop_counter_reads_layer_shapes()
     {
         using var scope = NewDisposeScope();
