@@ -37,7 +37,8 @@ public sealed class AudioDecoder : nn.Module<Tensor, Tensor>, IFlopCounted
             _inputPositions[i] = mel * time;
             // Kernel 4, padding 1 doubles an axis with stride 2; kernel 3, padding 1 keeps it with stride 1.
             var kernel = (Strides[i].Mel == 2 ? 4L : 3L, Strides[i].Time == 2 ? 4L : 3L);
-            layers.Add(nn.ConvTranspose2d(channels[i], channels[i + 1], kernel, stride: Strides[i], padding: (1, 1)));
+            // Layers followed by batch norm need no bias (the norm removes it).
+            layers.Add(nn.ConvTranspose2d(channels[i], channels[i + 1], kernel, stride: Strides[i], padding: (1, 1), bias: i == Strides.Length - 1));
             if (i < Strides.Length - 1)
             {
                 norms.Add(nn.BatchNorm2d(channels[i + 1], eps: 1e-5, momentum: 0.1));
@@ -73,31 +74,32 @@ public sealed class AudioDecoder : nn.Module<Tensor, Tensor>, IFlopCounted
 
 /// <summary>
 /// Sequence decoder (video or text): the fused code [N, 32, C] to [N, 32, width] by a transposed convolution
-/// (kernel 3) - BN - ReLU and a 1 x 1 transposed convolution to the input width.
+/// (kernel 3) - BN - ReLU and a 1 x 1 transposed convolution to the input width (a per-step linear map,
+/// run as one GEMM: libtorch's transposed-convolution kernel is several times slower for it).
 /// </summary>
 public sealed class SequenceDecoder : nn.Module<Tensor, Tensor>, IFlopCounted
 {
     private readonly ConvTranspose1d expand;
     private readonly BatchNorm1d norm;
-    private readonly ConvTranspose1d output;
+    private readonly Linear output;
 
     public SequenceDecoder(int latent, int width) : base(nameof(SequenceDecoder))
     {
-        expand = nn.ConvTranspose1d(latent, latent, 3, padding: 1);
+        expand = nn.ConvTranspose1d(latent, latent, 3, padding: 1, bias: false);
         norm = nn.BatchNorm1d(latent, eps: 1e-5, momentum: 0.1);
-        output = nn.ConvTranspose1d(latent, width, 1);
+        output = nn.Linear(latent, width);
         RegisterComponents();
     }
 
     public long ForwardFlops =>
         FlopCount.TransposedConvolution(expand.weight!, FeatureSet.SequenceLength)
-        + FlopCount.TransposedConvolution(output.weight!, FeatureSet.SequenceLength);
+        + FlopCount.Linear(output, FeatureSet.SequenceLength);
 
     public override Tensor forward(Tensor fused)
     {
         using var scope = NewDisposeScope();
         var x = nn.functional.relu(norm.forward(expand.forward(fused.transpose(1, 2))));
-        return output.forward(x).transpose(1, 2).MoveToOuterDisposeScope();
+        return output.forward(x.transpose(1, 2)).MoveToOuterDisposeScope();
     }
 }
 

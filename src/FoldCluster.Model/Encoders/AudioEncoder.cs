@@ -8,8 +8,9 @@ namespace FoldCluster.Model.Encoders;
 
 /// <summary>
 /// One residual base block of Fig. 2 on a [N, C, mel, time] map: conv (stride 2) - BN - ReLU - dropout,
-/// conv - BN, plus a strided 1 x 1 shortcut, ReLU, then multi-head self-attention along time
-/// (each mel band is one sequence; a residual keeps the convolutional path).
+/// conv - BN, plus a strided 1 x 1 shortcut, ReLU, then multi-head self-attention along time: each frame's
+/// column (channels x mel bands) is one token, so attention weighs frames as in [47]; a residual keeps the
+/// convolutional path.
 /// </summary>
 public sealed class AudioBlock : nn.Module<Tensor, Tensor>, IFlopCounted
 {
@@ -36,7 +37,7 @@ public sealed class AudioBlock : nn.Module<Tensor, Tensor>, IFlopCounted
         norm2 = nn.BatchNorm2d(outChannels, eps: 1e-5, momentum: 0.1);
         shortcut = nn.Conv2d(inChannels, outChannels, (1, 1), stride: stride, bias: false);
         shortcutNorm = nn.BatchNorm2d(outChannels, eps: 1e-5, momentum: 0.1);
-        attention = new MultiHeadAttention(outChannels, heads, 0, generator, outSize.Time, outSize.Time);
+        attention = new MultiHeadAttention(outChannels * (int)outSize.Mel, heads, 0, generator, outSize.Time, outSize.Time);
         RegisterComponents();
     }
 
@@ -46,7 +47,7 @@ public sealed class AudioBlock : nn.Module<Tensor, Tensor>, IFlopCounted
         {
             var positions = _outMel * _outTime;
             return FlopCount.Convolution(conv1.weight!, positions) + FlopCount.Convolution(conv2.weight!, positions)
-                + FlopCount.Convolution(shortcut.weight!, positions) + _outMel * attention.ForwardFlops;
+                + FlopCount.Convolution(shortcut.weight!, positions) + attention.ForwardFlops;
         }
     }
 
@@ -56,8 +57,8 @@ public sealed class AudioBlock : nn.Module<Tensor, Tensor>, IFlopCounted
         var main = norm2.forward(conv2.forward(dropout.forward(nn.functional.relu(norm1.forward(conv1.forward(input))))));
         var x = nn.functional.relu(main + shortcutNorm.forward(shortcut.forward(input)));
         var (n, c, mel, time) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3]);
-        var sequences = x.permute(0, 2, 3, 1).reshape(n * mel, time, c);
-        var attended = attention.forward(sequences, sequences).reshape(n, mel, time, c).permute(0, 3, 1, 2);
+        var frames = x.permute(0, 3, 1, 2).reshape(n, time, c * mel);
+        var attended = attention.forward(frames, frames).reshape(n, time, c, mel).permute(0, 2, 3, 1);
         return (x + attended).MoveToOuterDisposeScope();
     }
 }

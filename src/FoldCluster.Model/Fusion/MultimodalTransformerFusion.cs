@@ -12,7 +12,7 @@ namespace FoldCluster.Model.Fusion;
 public sealed class CrossModalLayer : nn.Module<Tensor, Tensor, Tensor>, IFlopCounted
 {
     private readonly LayerNorm queryNorm;
-    private readonly LayerNorm sourceNorm;
+    private readonly LayerNorm? sourceNorm;
     private readonly MultiHeadAttention attention;
     private readonly SeededDropout residualDropout;
     private readonly LayerNorm feedForwardNorm;
@@ -20,10 +20,11 @@ public sealed class CrossModalLayer : nn.Module<Tensor, Tensor, Tensor>, IFlopCo
     private readonly SeededDropout reluDropout;
     private readonly Linear feedForward2;
 
-    public CrossModalLayer(int width, int heads, double dropoutRate, Generator generator) : base(nameof(CrossModalLayer))
+    public CrossModalLayer(int width, int heads, double dropoutRate, Generator generator, bool crossModal) : base(nameof(CrossModalLayer))
     {
         queryNorm = nn.LayerNorm(width);
-        sourceNorm = nn.LayerNorm(width);
+        // Self-attention normalises its one input once; only cross-modal layers normalise the source separately.
+        sourceNorm = crossModal ? nn.LayerNorm(width) : null;
         attention = new MultiHeadAttention(width, heads, dropoutRate, generator, FeatureSet.SequenceLength, FeatureSet.SequenceLength);
         residualDropout = new SeededDropout(dropoutRate, generator);
         feedForwardNorm = nn.LayerNorm(width);
@@ -40,7 +41,7 @@ public sealed class CrossModalLayer : nn.Module<Tensor, Tensor, Tensor>, IFlopCo
     {
         using var scope = NewDisposeScope();
         var q = queryNorm.forward(x);
-        var kv = ReferenceEquals(x, source) ? q : sourceNorm.forward(source);
+        var kv = sourceNorm is null ? q : sourceNorm.forward(source);
         var y = x + residualDropout.forward(attention.forward(q, kv));
         var ff = feedForward2.forward(reluDropout.forward(nn.functional.relu(feedForward1.forward(feedForwardNorm.forward(y)))));
         return (y + residualDropout.forward(ff)).MoveToOuterDisposeScope();
@@ -53,12 +54,12 @@ public sealed class CrossModalTransformer : nn.Module<Tensor, Tensor?, Tensor>, 
     private readonly ModuleList<CrossModalLayer> layers;
     private readonly LayerNorm finalNorm;
 
-    public CrossModalTransformer(int width, int heads, int depth, double dropoutRate, Generator generator) : base(nameof(CrossModalTransformer))
+    public CrossModalTransformer(int width, int heads, int depth, double dropoutRate, Generator generator, bool crossModal) : base(nameof(CrossModalTransformer))
     {
         layers = new ModuleList<CrossModalLayer>();
         for (var i = 0; i < depth; i++)
         {
-            layers.Add(new CrossModalLayer(width, heads, dropoutRate, generator));
+            layers.Add(new CrossModalLayer(width, heads, dropoutRate, generator, crossModal));
         }
         finalNorm = nn.LayerNorm(width);
         RegisterComponents();
@@ -102,10 +103,10 @@ public sealed class MultimodalTransformerFusion : FusionModule
             {
                 if (source != target)
                 {
-                    crossModal.Add(new CrossModalTransformer(profile.Latent, profile.MultHeads, profile.MultLayers, profile.MultDropout, generator));
+                    crossModal.Add(new CrossModalTransformer(profile.Latent, profile.MultHeads, profile.MultLayers, profile.MultDropout, generator, crossModal: true));
                 }
             }
-            memory.Add(new CrossModalTransformer((modalityCount - 1) * profile.Latent, profile.MultHeads, profile.MultLayers, profile.MultDropout, generator));
+            memory.Add(new CrossModalTransformer((modalityCount - 1) * profile.Latent, profile.MultHeads, profile.MultLayers, profile.MultDropout, generator, crossModal: false));
         }
         mix = nn.Linear(modalityCount * (modalityCount - 1) * profile.Latent, profile.Latent);
         RegisterComponents();

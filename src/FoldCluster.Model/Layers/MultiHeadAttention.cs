@@ -35,7 +35,8 @@ public sealed class MultiHeadAttention : nn.Module<Tensor, Tensor, Tensor>, IFlo
         _queryLength = queryLength;
         _keyLength = keyLength;
         query = nn.Linear(width, width);
-        key = nn.Linear(width, width);
+        // No key bias: it adds q.b to every score of a query alike, which softmax cancels (its gradient is zero).
+        key = nn.Linear(width, width, hasBias: false);
         value = nn.Linear(width, width);
         output = nn.Linear(width, width);
         this.attentionDropout = new SeededDropout(attentionDropout, generator);

@@ -15,10 +15,6 @@ namespace FoldCluster.Model.Training;
 /// </summary>
 internal sealed class TrainingRun : IDisposable
 {
-    // libtorch's global generator initialises new layers; building a model under this lock right after
-    // seeding makes the initial weights a function of the job's seed even when other jobs share the process.
-    private static readonly Lock InitLock = new();
-
     private readonly Generator _generator;
     private readonly Random _shuffle;
     private readonly Device _device;
@@ -54,10 +50,11 @@ internal sealed class TrainingRun : IDisposable
         _generator = new Generator((ulong)key.Seed, device);
         _shuffle = new Random(key.Seed);
         Data = FeatureTensors.Build(features, Modalities, TrainIndices, device);
-        lock (InitLock)
+        Model = new EmotionModel(Modalities, method, features.VideoWidth, profile, _generator);
+        // Initial weights from the job's own generator (on the CPU, before the move), never from the global one.
+        using (var init = new Generator((ulong)key.Seed, CPU))
         {
-            manual_seed(key.Seed);
-            Model = new EmotionModel(Modalities, method, features.VideoWidth, profile, _generator);
+            Layers.SeededInit.Apply(Model, init);
         }
         Model.to(device);
     }

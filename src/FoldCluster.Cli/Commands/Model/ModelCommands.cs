@@ -1,3 +1,4 @@
+using FoldCluster.Cli.Commands.Model;
 using Spectre.Console.Cli;
 
 namespace FoldCluster.Cli.Commands;
@@ -7,9 +8,14 @@ public static class ModelCommands
 {
     public static void Register(IConfigurator config)
     {
+        config.AddCommand<TrainCommand>("train")
+            .WithDescription("Train and test one job (fold x method x modalities) in this process.")
+            .WithExample("train", "--synthetic-features", "600", "--method", "cmha", "--modalities", "AVT", "--fold", "0", "--profile", "tiny", "--seed", "1", "--json");
     }
 
     public static void RegisterBench(IConfigurator<CommandSettings> bench)
     {
+        bench.AddCommand<BenchTrainCommand>("train")
+            .WithDescription("Stage-2 training throughput per fusion method vs. libtorch's GEMM rate (or --soak EPOCHS: memory per epoch).");
     }
 }

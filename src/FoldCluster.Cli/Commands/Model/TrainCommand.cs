@@ -1,0 +1,174 @@
+using System.ComponentModel;
+using System.Globalization;
+using System.Text.Json;
+using FoldCluster.Core;
+using FoldCluster.Model;
+using Spectre.Console.Cli;
+
+namespace FoldCluster.Cli.Commands.Model;
+
+public sealed class TrainSettings : CommandSettings
+{
+    [CommandOption("--synthetic-features <COUNT>")]
+    [Description("Train on a generated feature set of COUNT utterances (real shapes; classes need several modalities).")]
+    public int? SyntheticFeatures { get; init; }
+
+    [CommandOption("--features <DIR>")]
+    [Description("Feature cache directory (with --dataset).")]
+    public string? Features { get; init; }
+
+    [CommandOption("--dataset <NAME>")]
+    [Description("Dataset name inside the feature cache (with --features).")]
+    public string? Dataset { get; init; }
+
+    [CommandOption("--method <METHOD>")]
+    [Description("Fusion method: concat, tfn, mult, cmha; none for a single modality.")]
+    [DefaultValue("cmha")]
+    public string Method { get; init; } = "cmha";
+
+    [CommandOption("--modalities <SET>")]
+    [Description("A, V, T, AV, AT, VT or AVT.")]
+    [DefaultValue("AVT")]
+    public string Modalities { get; init; } = "AVT";
+
+    [CommandOption("--fold <K>")]
+    [Description("Test fold 0-9 (validation is fold K+1 mod 10).")]
+    [DefaultValue(0)]
+    public int Fold { get; init; }
+
+    [CommandOption("--split <SPLIT>")]
+    [Description("utterance (stratified, the paper's) or speaker.")]
+    [DefaultValue("utterance")]
+    public string Split { get; init; } = "utterance";
+
+    [CommandOption("--profile <NAME>")]
+    [Description("Training profile: paper or tiny.")]
+    [DefaultValue("paper")]
+    public string Profile { get; init; } = "paper";
+
+    [CommandOption("--seed <SEED>")]
+    [DefaultValue(1)]
+    public int Seed { get; init; } = 1;
+
+    [CommandOption("--no-pretrain")]
+    [Description("NP ablation: skip stage 1 (reconstruction) and train stage 2 from random weights.")]
+    public bool NoPretrain { get; init; }
+
+    [CommandOption("--device <DEVICE>")]
+    [Description("cpu, cuda, cuda:N or auto.")]
+    [DefaultValue("auto")]
+    public string Device { get; init; } = "auto";
+
+    [CommandOption("--threads <N>")]
+    [Description("libtorch threads (default: all cores).")]
+    public int? Threads { get; init; }
+
+    [CommandOption("--set <KEY=VALUE>")]
+    [Description("Override a profile setting (repeatable): epochs_stage1, epochs_stage2, batch_size, lr, weight_decay, dropout, latent, heads, patience, ...")]
+    public string[] Set { get; init; } = [];
+
+    [CommandOption("--json")]
+    [Description("Print the final metrics as one JSON line on stdout.")]
+    public bool Json { get; init; }
+
+    public override Spectre.Console.ValidationResult Validate()
+    {
+        if (SyntheticFeatures is null == (Features is null))
+        {
+            return Spectre.Console.ValidationResult.Error("give either --synthetic-features COUNT or --features DIR --dataset NAME");
+        }
+        if (Features is not null && string.IsNullOrWhiteSpace(Dataset))
+        {
+            return Spectre.Console.ValidationResult.Error("--features needs --dataset NAME");
+        }
+        return Spectre.Console.ValidationResult.Success();
+    }
+
+    /// <summary>Parses the repeated --set KEY=VALUE options.</summary>
+    public IReadOnlyDictionary<string, string> Overrides()
+    {
+        var overrides = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        foreach (var item in Set)
+        {
+            var eq = item.IndexOf('=', StringComparison.Ordinal);
+            if (eq <= 0)
+            {
+                throw new BadInputException($"--set '{item}' is not valid: expected KEY=VALUE");
+            }
+            overrides[item[..eq].Trim()] = item[(eq + 1)..].Trim();
+        }
+        return overrides;
+    }
+}
+
+/// <summary>`foldcluster train`: one job in-process; progress on stderr, the result on stdout.</summary>
+public sealed class TrainCommand : Command<TrainSettings>
+{
+    public override int Execute(CommandContext context, TrainSettings settings, CancellationToken cancellationToken)
+    {
+        var overrides = settings.Overrides();
+        var profile = TrainingProfile.Get(settings.Profile).WithOverrides(overrides);
+        var features = LoadFeatures(settings);
+        var key = new JobKey(features.Dataset, settings.Split.Trim().ToLowerInvariant(), settings.Fold, settings.Method.Trim().ToLowerInvariant(),
+            ModalitySet.Parse(settings.Modalities).ToString(), !settings.NoPretrain, features.Extractor, settings.Seed, profile.Name);
+        if (settings.Threads is { } threads)
+        {
+            ModelTrainer.ConfigureThreads(threads);
+        }
+        Console.Error.WriteLine($"train {key.Canonical} on {features.Utterances.Count} utterances");
+        var outcome = ModelTrainer.Train(features, key, overrides, settings.Device, report =>
+        {
+            var validation = report.ValidationUa is { } ua
+                ? $" val_loss={report.ValidationLoss:F4} val_ua={ua:F4}"
+                : $" val_loss={report.ValidationLoss:F4}";
+            Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"stage {report.Stage} epoch {report.Epoch}/{report.EpochsPlanned} train_loss={report.TrainLoss:F4}{validation}"));
+        }, cancellationToken);
+
+        var m = outcome.Test;
+        if (settings.Json)
+        {
+            var result = new Dictionary<string, object>
+            {
+                ["key"] = key.Canonical,
+                ["method"] = key.Method,
+                ["modalities"] = key.Modalities,
+                ["fold"] = key.Fold,
+                ["split"] = key.Split,
+                ["pretrained"] = key.Pretrained,
+                ["profile"] = key.Profile,
+                ["seed"] = key.Seed,
+                ["ua"] = m.Ua,
+                ["wa"] = m.Wa,
+                ["macro_f1"] = m.MacroF1,
+                ["weighted_f1"] = m.WeightedF1,
+                ["confusion"] = m.Confusion,
+                ["best_epoch"] = outcome.BestEpoch,
+                ["seconds"] = Math.Round(outcome.Seconds, 3),
+                ["test_utterances"] = outcome.Predictions.Count,
+            };
+            Console.Out.WriteLine(JsonSerializer.Serialize(result));
+        }
+        else
+        {
+            Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"UA {m.Ua:F4}  WA {m.Wa:F4}  macro-F1 {m.MacroF1:F4}  weighted-F1 {m.WeightedF1:F4}  best epoch {outcome.BestEpoch}  {outcome.Seconds:F1} s"));
+            Console.Out.WriteLine("confusion (rows = true; angry, happy, sad, neutral):");
+            foreach (var row in m.Confusion)
+            {
+                Console.Out.WriteLine("  " + string.Join(' ', row.Select(v => v.ToString(CultureInfo.InvariantCulture).PadLeft(5))));
+            }
+        }
+        return ExitCodes.Success;
+    }
+
+    private static FeatureSet LoadFeatures(TrainSettings settings)
+    {
+        if (settings.SyntheticFeatures is { } count)
+        {
+            return SyntheticFeatures.Generate(count, settings.Seed);
+        }
+        throw new BadInputException(
+            $"reading the feature cache (--features {settings.Features} --dataset {settings.Dataset}) is not available in this build; use --synthetic-features COUNT");
+    }
+}
