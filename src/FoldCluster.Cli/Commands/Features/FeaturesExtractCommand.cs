@@ -42,7 +42,7 @@ public sealed class FeaturesExtractSettings : CommandSettings
     public string? Word2Vec { get; init; }
 
     [CommandOption("--video-fps <F>")]
-    [Description("Frames per second sampled from each utterance (default 4; generated corpus 3)")]
+    [Description("Frames per second sampled from each utterance (default 4; generated corpus 2)")]
     public double? VideoFps { get; init; }
 
     [CommandOption("--frame-size <PX>")]
