@@ -114,6 +114,37 @@ public class FeatureStoreTests(GeneratedIemocapFixture corpus) : IClassFixture<G
     }
 
     [Fact]
+    public async Task An_extraction_waits_while_another_process_holds_the_dataset_lock()
+    {
+        var cache = TestFolders.Create();
+        var lockFile = Path.Combine(cache, "locks", "gen.lock");
+        Directory.CreateDirectory(Path.GetDirectoryName(lockFile)!);
+        // util-linux flock takes the same advisory lock (flock(2)) that .NET takes for FileShare.None.
+        using var holder = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("flock", [lockFile, "-c", "read line"])
+        {
+            RedirectStandardInput = true,
+            UseShellExecute = false,
+        })!;
+        var messages = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        var progress = new SyncProgress(p => messages.Enqueue(p.Message));
+        await Task.Delay(300); // let flock take the lock before the extraction asks for it
+        var run = Task.Run(() => FeatureStore.LoadOrExtract(corpus.Source(), GeneratedIemocapFixture.Options, cache, progress, CancellationToken.None));
+        SpinWait.SpinUntil(() => messages.Any(m => m.StartsWith("waiting for another extraction", StringComparison.Ordinal)), TimeSpan.FromSeconds(60));
+        Assert.Contains(messages, m => m.StartsWith("waiting for another extraction", StringComparison.Ordinal));
+        Assert.False(run.IsCompleted);
+        Assert.False(Directory.Exists(Path.Combine(cache, "entries")));
+        holder.StandardInput.WriteLine("release");
+        await holder.WaitForExitAsync();
+        var (features, report) = await run;
+        Assert.Equal(features.Utterances.Count, report.Extracted);
+    }
+
+    private sealed class SyncProgress(Action<ExtractionProgress> handler) : IProgress<ExtractionProgress>
+    {
+        public void Report(ExtractionProgress value) => handler(value);
+    }
+
+    [Fact]
     public void Different_settings_are_different_cache_entries()
     {
         var cache = TestFolders.Create();
