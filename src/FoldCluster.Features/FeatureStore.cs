@@ -36,7 +36,13 @@ public static partial class FeatureStore
     public const string DefaultWord2VecFile = "word2vec.bin";
 
     public static FeatureSet LoadOrExtract(DatasetSource source, string cacheDirectory, IProgress<string>? progress, CancellationToken ct) =>
-        LoadOrExtract(source, null, cacheDirectory, progress is null ? null : new Progress<ExtractionProgress>(p => progress.Report(p.Message)), ct).Features;
+        LoadOrExtract(source, null, cacheDirectory, progress is null ? null : new MessageProgress(progress), ct).Features;
+
+    /// <summary>Forwards on the reporting thread, so messages keep their order (Progress&lt;T&gt; posts to the thread pool).</summary>
+    private sealed class MessageProgress(IProgress<string> inner) : IProgress<ExtractionProgress>
+    {
+        public void Report(ExtractionProgress value) => inner.Report(value.Message);
+    }
 
     /// <summary>The same, with explicit video settings (null: <see cref="ExtractionOptions.DefaultFor"/> the root) and the report.</summary>
     public static (FeatureSet Features, ExtractionReport Report) LoadOrExtract(
@@ -98,7 +104,7 @@ public static partial class FeatureStore
             fromCache = found.Count;
             if (missing.Count > 0)
             {
-                extracted = Extract(index, missing, keys, spec, options, word2vec, cache, found, skipped, done => found.Count, Report, ct);
+                extracted = Extract(index, missing, keys, spec, options, word2vec, cache, found, skipped, Report, ct);
             }
         }
         var kept = index.Usable.Where(u => found.ContainsKey(u.Id)).ToList();
@@ -185,7 +191,7 @@ public static partial class FeatureStore
     private static int Extract(
         CorpusIndex index, List<CorpusUtterance> missing, IReadOnlyDictionary<string, string> keys, FrameNetworkSpec spec,
         ExtractionOptions options, string word2vecPath, FeatureCache cache, Dictionary<string, CachedFeatures> found,
-        List<SkippedUtterance> skipped, Func<int, int> _, Action<int, string> report, CancellationToken ct)
+        List<SkippedUtterance> skipped, Action<int, string> report, CancellationToken ct)
     {
         var tokens = missing.ToDictionary(u => u.Id, u => Tokenizer.Tokenize(u.Transcript!), StringComparer.Ordinal);
         var vocabulary = tokens.Values.SelectMany(t => t).ToHashSet(StringComparer.Ordinal);

@@ -32,7 +32,7 @@ public static class SyntheticCorpus
 {
     public const double AudioCueRate = 0.75;
     public const double VideoCueRate = 0.75;
-    public const double TextCueRate = 0.6;
+    public const double TextCueRate = 0.5;
     public const double LabelNoiseRate = 0.05;
     public const double ExcludedRate = 0.08;
     public const int SampleRate = 16000;
@@ -326,18 +326,18 @@ public static class SyntheticCorpus
         canvas.Ellipse(cx - 14 * s, cy - 10 * s, 4.5 * s, 4.5 * s, 30, 30, 40);
         canvas.Ellipse(cx + 14 * s, cy - 10 * s, 4.5 * s, 4.5 * s, 30, 30, 40);
         // Brows: inner ends lowered for negative valence, raised for positive.
-        double tilt = expression switch { Expression.Positive => -5, Expression.Negative => 7, _ => 0 } * s;
+        double tilt = expression switch { Expression.Positive => -7, Expression.Negative => 9, _ => 0 } * s;
         double browY = cy - 22 * s;
-        canvas.Line(cx - 24 * s, browY, cx - 6 * s, browY + tilt, 4 * s, 60, 40, 30);
-        canvas.Line(cx + 24 * s, browY, cx + 6 * s, browY + tilt, 4 * s, 60, 40, 30);
+        canvas.Line(cx - 25 * s, browY, cx - 5 * s, browY + tilt, 5.5 * s, 50, 30, 20);
+        canvas.Line(cx + 25 * s, browY, cx + 5 * s, browY + tilt, 5.5 * s, 50, 30, 20);
         // Mouth: corners up (smile) or down (frown); the mouth opens and closes while speaking.
-        double curvature = expression switch { Expression.Positive => -11, Expression.Negative => 11, _ => 0 } * s;
+        double curvature = expression switch { Expression.Positive => -14, Expression.Negative => 14, _ => 0 } * s;
         double mouthY = cy + 22 * s;
         if (speaking && frame % 2 == 1)
         {
             canvas.Ellipse(cx, mouthY + curvature * 0.3, 8 * s, 5 * s, 90, 20, 30);
         }
-        canvas.Curve(cx, mouthY, 19 * s, curvature, 4.5 * s, 150, 40, 50);
+        canvas.Curve(cx, mouthY, 21 * s, curvature, 6 * s, 140, 30, 40);
     }
 
     // ---------------------------------------------------------------- IEMOCAP

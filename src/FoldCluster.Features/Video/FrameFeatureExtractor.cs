@@ -230,7 +230,7 @@ public sealed class FrameFeatureExtractor : IDisposable
         catch (Exception e)
         {
             throw new BadInputException(
-                $"{path}: cannot read weights as a {(pytorch ? "PyTorch state dict" : "TorchSharp weights file")}: {e.Message}");
+                $"{path}: cannot read weights as a {(pytorch ? "PyTorch state dict" : "TorchSharp weights file")}: {FirstLine(e.Message)}");
         }
         try
         {
@@ -269,6 +269,13 @@ public sealed class FrameFeatureExtractor : IDisposable
                 t.Dispose();
             }
         }
+    }
+
+    /// <summary>libtorch messages carry a native stack trace after the first line; users need only the first.</summary>
+    private static string FirstLine(string message)
+    {
+        var line = message.Split('\n', 2)[0].Trim();
+        return line.Length > 300 ? line[..300] + "..." : line;
     }
 
     /// <summary>PyTorch's torch.save writes a zip archive ("PK") or, in the legacy format, a pickle (0x80 protocol byte).</summary>
@@ -313,7 +320,7 @@ public sealed class FrameFeatureExtractor : IDisposable
         }
         catch (Exception e) when (e is ArgumentException or InvalidOperationException or IOException or NotImplementedException)
         {
-            throw new BadInputException($"{path}: weights do not fit {network}: {e.Message}");
+            throw new BadInputException($"{path}: weights do not fit {network}: {FirstLine(e.Message)}");
         }
         return probe.state_dict()
             .Where(kv => loadedFlags.TryGetValue(kv.Key, out var ok) && ok)

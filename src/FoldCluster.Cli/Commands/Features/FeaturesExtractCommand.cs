@@ -42,7 +42,7 @@ public sealed class FeaturesExtractSettings : CommandSettings
     public string? Word2Vec { get; init; }
 
     [CommandOption("--video-fps <F>")]
-    [Description("Frames per second sampled from each utterance (default 4; generated corpus 3)")]
+    [Description("Frames per second sampled from each utterance (default 4; generated corpus 2)")]
     public double? VideoFps { get; init; }
 
     [CommandOption("--frame-size <PX>")]
@@ -101,7 +101,7 @@ public sealed class FeaturesExtractCommand : Command<FeaturesExtractSettings>
             var last = DateTime.MinValue;
             var progress = new SynchronousProgress<ExtractionProgress>(p =>
             {
-                if (DateTime.UtcNow - last > TimeSpan.FromSeconds(1) || p.Done == p.Total)
+                if (p.Done == 0 || p.Done == p.Total || DateTime.UtcNow - last > TimeSpan.FromSeconds(1))
                 {
                     last = DateTime.UtcNow;
                     Console.Error.WriteLine($"[{p.Done}/{p.Total}] {p.Message}");
