@@ -1,0 +1,352 @@
+using System.Collections.Concurrent;
+using Dapper;
+using FoldCluster.Core;
+using FoldCluster.Core.Sweeps;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace FoldCluster.Storage.Jobs;
+
+/// <summary>
+/// <see cref="IJobStore"/> over PostgreSQL (DESIGN.md section 8). Each method is one transaction (or one statement);
+/// every change to a running job names its fencing attempt: `where job_id = @id and attempt = @attempt and state = 'running'`.
+/// Methods that are safe to repeat after a lost acknowledgement (renew, epoch, result) are idempotent for the same attempt,
+/// so callers may wrap them in <see cref="DbRetry"/>.
+/// </summary>
+public sealed class JobStore(NpgsqlDataSource dataSource) : IJobStore
+{
+    /// <summary>A sweep's spec never changes after submission, so its parsed form is cached per sweep id.</summary>
+    private readonly ConcurrentDictionary<long, SweepSpec> _specs = new();
+
+    private sealed record JobState(string State, int Attempt);
+
+    private sealed record ClaimRow(
+        long JobId, int Attempt, long SweepId, string SweepName, string Dataset, string Split, int Fold, string Method,
+        string Modalities, bool Pretrained, string Extractor, int Seed, string Profile, DateTime LeaseExpiresAt);
+
+    public async Task<ClaimedJob?> ClaimNextAsync(string worker, string slot, TimeSpan lease, CancellationToken ct)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(worker);
+        ArgumentException.ThrowIfNullOrEmpty(slot);
+        while (true)
+        {
+            await using var connection = await Database.OpenAsync(dataSource, ct).ConfigureAwait(false);
+            await using var transaction = await connection.BeginTransactionAsync(ct).ConfigureAwait(false);
+            // skip locked: concurrent claimers each take a different row instead of queueing behind one lock.
+            var row = await connection.QuerySingleOrDefaultAsync<ClaimRow>(new CommandDefinition("""
+                with next as (
+                    select j.job_id
+                    from jobs j join sweeps s on s.sweep_id = j.sweep_id
+                    where j.state = 'queued' and s.state = 'active'
+                    order by j.job_id
+                    limit 1
+                    for update of j skip locked
+                )
+                update jobs j
+                set state = 'running', attempt = j.attempt + 1, worker = @worker, slot = @slot,
+                    lease_expires_at = now() + make_interval(secs => @leaseSeconds), stage = null, epoch = null, error = null,
+                    started_at = now(), finished_at = null
+                from next, sweeps s
+                where j.job_id = next.job_id and s.sweep_id = j.sweep_id
+                returning j.job_id as JobId, j.attempt as Attempt, j.sweep_id as SweepId, s.name as SweepName,
+                          j.dataset as Dataset, j.split as Split, j.fold as Fold, j.method as Method,
+                          j.modalities as Modalities, j.pretrained as Pretrained, j.extractor as Extractor,
+                          j.seed as Seed, j.profile as Profile, j.lease_expires_at as LeaseExpiresAt
+                """, new { worker, slot, leaseSeconds = lease.TotalSeconds }, transaction, cancellationToken: ct)).ConfigureAwait(false);
+            if (row is null)
+            {
+                await transaction.CommitAsync(ct).ConfigureAwait(false);
+                return null;
+            }
+            await connection.ExecuteAsync(new CommandDefinition(
+                "insert into job_attempts (job_id, attempt, worker, slot) values (@JobId, @Attempt, @worker, @slot)",
+                new { row.JobId, row.Attempt, worker, slot }, transaction, cancellationToken: ct)).ConfigureAwait(false);
+
+            var key = new JobKey(row.Dataset, row.Split, row.Fold, row.Method, row.Modalities, row.Pretrained, row.Extractor, row.Seed, row.Profile);
+            var spec = await SpecAsync(connection, transaction, row.SweepId, ct).ConfigureAwait(false);
+            var dataset = spec?.DatasetFor(key);
+            if (dataset is null)
+            {
+                // The stored spec does not describe this job (edited by hand?): fail it with the reason rather than
+                // handing out a job no worker can run, and look for the next one.
+                var reason = spec is null
+                    ? $"the stored spec of sweep '{row.SweepName}' cannot be read"
+                    : $"the spec of sweep '{row.SweepName}' has no dataset '{key.Dataset}' with extractor '{key.Extractor}'";
+                await FinishAttemptAsync(connection, transaction, row.JobId, row.Attempt, "failed", "failed", reason, ct).ConfigureAwait(false);
+                await transaction.CommitAsync(ct).ConfigureAwait(false);
+                continue;
+            }
+            await transaction.CommitAsync(ct).ConfigureAwait(false);
+            return new ClaimedJob(row.JobId, row.Attempt, row.SweepId, row.SweepName, key, dataset.ToSource(),
+                spec!.OverridesFor(dataset), DateTime.SpecifyKind(row.LeaseExpiresAt, DateTimeKind.Utc));
+        }
+    }
+
+    private async Task<SweepSpec?> SpecAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, long sweepId, CancellationToken ct)
+    {
+        if (_specs.TryGetValue(sweepId, out var cached))
+        {
+            return cached;
+        }
+        var (name, text) = await connection.QuerySingleAsync<(string, string)>(new CommandDefinition(
+            "select name, spec from sweeps where sweep_id = @sweepId", new { sweepId }, transaction, cancellationToken: ct)).ConfigureAwait(false);
+        try
+        {
+            var spec = SweepSpecParser.Parse(text, $"stored spec of sweep '{name}'");
+            _specs[sweepId] = spec;
+            return spec;
+        }
+        catch (BadInputException)
+        {
+            return null;
+        }
+    }
+
+    public async Task<bool> RenewLeaseAsync(long jobId, int attempt, TimeSpan lease, int? stage, int? epoch, CancellationToken ct)
+    {
+        await using var connection = await Database.OpenAsync(dataSource, ct).ConfigureAwait(false);
+        var rows = await connection.ExecuteAsync(new CommandDefinition("""
+            update jobs
+            set lease_expires_at = now() + make_interval(secs => @leaseSeconds), stage = coalesce(@stage, stage), epoch = coalesce(@epoch, epoch)
+            where job_id = @jobId and attempt = @attempt and state = 'running'
+            """, new { jobId, attempt, leaseSeconds = lease.TotalSeconds, stage = (short?)stage, epoch }, cancellationToken: ct)).ConfigureAwait(false);
+        return rows == 1;
+    }
+
+    public async Task<bool> RecordEpochAsync(long jobId, int attempt, EpochReport epoch, TimeSpan lease, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(epoch);
+        await using var connection = await Database.OpenAsync(dataSource, ct).ConfigureAwait(false);
+        await using var transaction = await connection.BeginTransactionAsync(ct).ConfigureAwait(false);
+        var rows = await connection.ExecuteAsync(new CommandDefinition("""
+            update jobs
+            set lease_expires_at = now() + make_interval(secs => @leaseSeconds), stage = @Stage, epoch = @Epoch, epochs_planned = @EpochsPlanned
+            where job_id = @jobId and attempt = @attempt and state = 'running'
+            """, new { jobId, attempt, leaseSeconds = lease.TotalSeconds, Stage = (short)epoch.Stage, epoch.Epoch, epoch.EpochsPlanned }, transaction, cancellationToken: ct)).ConfigureAwait(false);
+        if (rows != 1)
+        {
+            await transaction.RollbackAsync(ct).ConfigureAwait(false);
+            return false;
+        }
+        // on conflict: a retried call after a lost acknowledgement stores the epoch once.
+        await connection.ExecuteAsync(new CommandDefinition("""
+            insert into epoch_metrics (job_id, attempt, stage, epoch, train_loss, val_loss, val_ua)
+            values (@jobId, @attempt, @Stage, @Epoch, @TrainLoss, @ValidationLoss, @ValidationUa)
+            on conflict (job_id, attempt, stage, epoch) do nothing
+            """, new { jobId, attempt, Stage = (short)epoch.Stage, epoch.Epoch, epoch.TrainLoss, epoch.ValidationLoss, epoch.ValidationUa },
+            transaction, cancellationToken: ct)).ConfigureAwait(false);
+        await transaction.CommitAsync(ct).ConfigureAwait(false);
+        return true;
+    }
+
+    public async Task<StoreResultOutcome> StoreResultAsync(long jobId, int attempt, TrainingOutcome outcome, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(outcome);
+        var confusion = Flatten(outcome.Test.Confusion);
+        CheckMetrics(outcome);
+
+        await using var connection = await Database.OpenAsync(dataSource, ct).ConfigureAwait(false);
+        await using var transaction = await connection.BeginTransactionAsync(ct).ConfigureAwait(false);
+        // Lock the job row: the fencing check and the writes below see one state.
+        var current = await connection.QuerySingleOrDefaultAsync<JobState>(new CommandDefinition(
+            "select state, attempt from jobs where job_id = @jobId for update", new { jobId }, transaction, cancellationToken: ct)).ConfigureAwait(false);
+        if (current is null)
+        {
+            throw new InvalidOperationException($"job {jobId} does not exist");
+        }
+        if (current.State != "running" || current.Attempt != attempt)
+        {
+            var storedAttempt = await connection.QuerySingleOrDefaultAsync<int?>(new CommandDefinition(
+                "select attempt from results where job_id = @jobId", new { jobId }, transaction, cancellationToken: ct)).ConfigureAwait(false);
+            if (storedAttempt == attempt)
+            {
+                // This very attempt's result is already stored: a retry after a lost acknowledgement.
+                await transaction.CommitAsync(ct).ConfigureAwait(false);
+                return StoreResultOutcome.Stored;
+            }
+            await connection.ExecuteAsync(new CommandDefinition("""
+                update job_attempts
+                set outcome = 'rejected', ended_at = coalesce(ended_at, now()),
+                    error = @reason
+                where job_id = @jobId and attempt = @attempt
+                """, new
+            {
+                jobId,
+                attempt,
+                reason = $"result rejected: attempt {attempt} is no longer current (job is {current.State} at attempt {current.Attempt})",
+            }, transaction, cancellationToken: ct)).ConfigureAwait(false);
+            await transaction.CommitAsync(ct).ConfigureAwait(false);
+            return StoreResultOutcome.RejectedStale;
+        }
+
+        await connection.ExecuteAsync(new CommandDefinition("""
+            insert into results (job_id, attempt, ua, wa, macro_f1, weighted_f1, confusion, best_epoch, seconds)
+            values (@jobId, @attempt, @Ua, @Wa, @MacroF1, @WeightedF1, @confusion, @BestEpoch, @Seconds)
+            """, new
+        {
+            jobId,
+            attempt,
+            outcome.Test.Ua,
+            outcome.Test.Wa,
+            outcome.Test.MacroF1,
+            outcome.Test.WeightedF1,
+            confusion,
+            outcome.BestEpoch,
+            outcome.Seconds,
+        }, transaction, cancellationToken: ct)).ConfigureAwait(false);
+
+        if (outcome.Predictions.Count > 0)
+        {
+            await using var import = await connection.BeginBinaryImportAsync(
+                "copy predictions (job_id, utterance_id, true_label, predicted) from stdin (format binary)", ct).ConfigureAwait(false);
+            foreach (var p in outcome.Predictions)
+            {
+                await import.StartRowAsync(ct).ConfigureAwait(false);
+                await import.WriteAsync(jobId, NpgsqlDbType.Bigint, ct).ConfigureAwait(false);
+                await import.WriteAsync(p.UtteranceId, NpgsqlDbType.Text, ct).ConfigureAwait(false);
+                await import.WriteAsync((short)p.True, NpgsqlDbType.Smallint, ct).ConfigureAwait(false);
+                await import.WriteAsync((short)p.Predicted, NpgsqlDbType.Smallint, ct).ConfigureAwait(false);
+            }
+            await import.CompleteAsync(ct).ConfigureAwait(false);
+        }
+
+        if (outcome.Epochs.Count > 0)
+        {
+            // Progress messages may have been lost on the way; the outcome carries every epoch, stored once.
+            await connection.ExecuteAsync(new CommandDefinition("""
+                insert into epoch_metrics (job_id, attempt, stage, epoch, train_loss, val_loss, val_ua)
+                select @jobId, @attempt, e.stage, e.epoch, e.train_loss, e.val_loss, e.val_ua
+                from unnest(@stages, @epochs, @trainLosses, @valLosses, @valUas) as e(stage, epoch, train_loss, val_loss, val_ua)
+                on conflict (job_id, attempt, stage, epoch) do nothing
+                """, new
+            {
+                jobId,
+                attempt,
+                stages = outcome.Epochs.Select(e => (short)e.Stage).ToArray(),
+                epochs = outcome.Epochs.Select(e => e.Epoch).ToArray(),
+                trainLosses = outcome.Epochs.Select(e => e.TrainLoss).ToArray(),
+                valLosses = outcome.Epochs.Select(e => e.ValidationLoss).ToArray(),
+                valUas = outcome.Epochs.Select(e => e.ValidationUa).ToArray(),
+            }, transaction, cancellationToken: ct)).ConfigureAwait(false);
+        }
+
+        await connection.ExecuteAsync(new CommandDefinition("""
+            update jobs set state = 'succeeded', finished_at = now(), lease_expires_at = null, error = null
+            where job_id = @jobId;
+            update job_attempts set outcome = 'succeeded', ended_at = now()
+            where job_id = @jobId and attempt = @attempt;
+            """, new { jobId, attempt }, transaction, cancellationToken: ct)).ConfigureAwait(false);
+        await transaction.CommitAsync(ct).ConfigureAwait(false);
+        return StoreResultOutcome.Stored;
+    }
+
+    private static int[] Flatten(int[][] confusion)
+    {
+        if (confusion is not { Length: Emotions.Count } || confusion.Any(row => row is not { Length: Emotions.Count }))
+        {
+            throw new ArgumentException($"the confusion matrix must be {Emotions.Count}x{Emotions.Count}", nameof(confusion));
+        }
+        return [.. confusion.SelectMany(row => row)];
+    }
+
+    private static void CheckMetrics(TrainingOutcome outcome)
+    {
+        var m = outcome.Test;
+        foreach (var (name, value) in new[] { ("UA", m.Ua), ("WA", m.Wa), ("macro-F1", m.MacroF1), ("weighted-F1", m.WeightedF1) })
+        {
+            if (!(value >= 0 && value <= 1))
+            {
+                throw new ArgumentException($"{name} {value} is not a fraction in [0, 1]", nameof(outcome));
+            }
+        }
+    }
+
+    public async Task<bool> FailAsync(long jobId, int attempt, string error, bool retryable, CancellationToken ct)
+    {
+        await using var connection = await Database.OpenAsync(dataSource, ct).ConfigureAwait(false);
+        await using var transaction = await connection.BeginTransactionAsync(ct).ConfigureAwait(false);
+        var state = await connection.QuerySingleOrDefaultAsync<string>(new CommandDefinition("""
+            update jobs
+            set state = case when @retryable and attempt < max_attempts then 'queued' else 'failed' end,
+                finished_at = case when @retryable and attempt < max_attempts then null else now() end,
+                lease_expires_at = null,
+                error = case when @retryable and attempt < max_attempts or not @retryable then @error
+                             else @error || format(' (retry budget of %s attempts spent)', max_attempts) end
+            where job_id = @jobId and attempt = @attempt and state = 'running'
+            returning state
+            """, new { jobId, attempt, error, retryable }, transaction, cancellationToken: ct)).ConfigureAwait(false);
+        if (state is null)
+        {
+            await transaction.RollbackAsync(ct).ConfigureAwait(false);
+            return false;
+        }
+        await connection.ExecuteAsync(new CommandDefinition("""
+            update job_attempts set outcome = 'failed', ended_at = now(), error = @error
+            where job_id = @jobId and attempt = @attempt
+            """, new { jobId, attempt, error }, transaction, cancellationToken: ct)).ConfigureAwait(false);
+        await transaction.CommitAsync(ct).ConfigureAwait(false);
+        return true;
+    }
+
+    public Task<int> RequeueWorkerAsync(string worker, string reason, CancellationToken ct) =>
+        RequeueAsync("j.worker = @worker", new { worker, reason }, ct);
+
+    public Task<int> RequeueExpiredLeasesAsync(CancellationToken ct) =>
+        RequeueAsync("j.lease_expires_at < now()", new { reason = "lease expired: no progress heartbeat in time" }, ct);
+
+    /// <summary>
+    /// Running jobs matching the filter lose their attempt ('lost') and go back to the queue, or fail when their
+    /// budget is spent. One statement, so a job is either fully requeued or untouched.
+    /// </summary>
+    private async Task<int> RequeueAsync(string filter, object parameters, CancellationToken ct)
+    {
+        await using var connection = await Database.OpenAsync(dataSource, ct).ConfigureAwait(false);
+        return await connection.ExecuteScalarAsync<int>(new CommandDefinition($"""
+            with lost as (
+                update jobs j
+                set state = case when j.attempt < j.max_attempts then 'queued' else 'failed' end,
+                    finished_at = case when j.attempt < j.max_attempts then null else now() end,
+                    lease_expires_at = null,
+                    error = case when j.attempt < j.max_attempts then @reason
+                                 else @reason || format(' (retry budget of %s attempts spent)', j.max_attempts) end
+                where j.state = 'running' and {filter}
+                returning j.job_id, j.attempt
+            ), marked as (
+                update job_attempts a set outcome = 'lost', ended_at = now(), error = @reason
+                from lost where a.job_id = lost.job_id and a.attempt = lost.attempt
+                returning a.job_id
+            )
+            select count(*)::int from lost
+            """, parameters, cancellationToken: ct)).ConfigureAwait(false);
+    }
+
+    public async Task<IReadOnlyList<RunningJob>> RunningJobsAsync(CancellationToken ct)
+    {
+        await using var connection = await Database.OpenAsync(dataSource, ct).ConfigureAwait(false);
+        var rows = await connection.QueryAsync<(long JobId, int Attempt, string Worker, string Slot, DateTime Lease)>(new CommandDefinition("""
+            select job_id, attempt, worker, slot, lease_expires_at
+            from jobs where state = 'running' order by job_id
+            """, cancellationToken: ct)).ConfigureAwait(false);
+        return [.. rows.Select(r => new RunningJob(r.JobId, r.Attempt, r.Worker, r.Slot, DateTime.SpecifyKind(r.Lease, DateTimeKind.Utc)))];
+    }
+
+    public async Task<bool> IsCurrentAsync(long jobId, int attempt, CancellationToken ct)
+    {
+        await using var connection = await Database.OpenAsync(dataSource, ct).ConfigureAwait(false);
+        return await connection.ExecuteScalarAsync<bool>(new CommandDefinition(
+            "select exists (select 1 from jobs where job_id = @jobId and attempt = @attempt and state = 'running')",
+            new { jobId, attempt }, cancellationToken: ct)).ConfigureAwait(false);
+    }
+
+    /// <summary>Ends an attempt and moves the job to a final state in the caller's transaction.</summary>
+    private static async Task FinishAttemptAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, long jobId, int attempt,
+        string jobState, string outcome, string error, CancellationToken ct)
+    {
+        await connection.ExecuteAsync(new CommandDefinition("""
+            update jobs set state = @jobState, finished_at = now(), lease_expires_at = null, error = @error
+            where job_id = @jobId and attempt = @attempt;
+            update job_attempts set outcome = @outcome, ended_at = now(), error = @error
+            where job_id = @jobId and attempt = @attempt;
+            """, new { jobId, attempt, jobState, outcome, error }, transaction, cancellationToken: ct)).ConfigureAwait(false);
+    }
+}

@@ -1,0 +1,271 @@
+using System.Collections.Concurrent;
+using Dapper;
+using FoldCluster.Core;
+using FoldCluster.Storage.Jobs;
+using FoldCluster.Storage.Sweeps;
+using FoldCluster.Tests.Shared;
+
+namespace FoldCluster.Storage.Tests.Jobs;
+
+public sealed class JobStoreTests
+{
+    private static readonly TimeSpan Lease = TimeSpan.FromMinutes(1);
+
+    private static TrainingOutcome Outcome(double ua = 0.5, int utterances = 3) => new(
+        new ClassificationMetrics(ua, 0.6, 0.55, 0.58,
+            [[3, 1, 0, 0], [0, 4, 0, 1], [1, 0, 2, 0], [0, 0, 1, 5]]),
+        BestEpoch: 4,
+        Seconds: 12.5,
+        [.. Enumerable.Range(0, utterances).Select(i => new UtterancePrediction($"utt{i:D3}", (Emotion)(i % 4), (Emotion)((i + 1) % 4)))],
+        [new EpochReport(1, 1, 2, 0.9, null, null), new EpochReport(2, 1, 3, 0.7, 0.8, 0.45)]);
+
+    private static async Task<(TestDatabase Db, JobStore Jobs, SweepStore Sweeps)> SetUpAsync(int folds = 2, int seeds = 1, int maxAttempts = 3)
+    {
+        var db = await TestDatabase.CreateAsync();
+        var sweeps = new SweepStore(db.DataSource);
+        await sweeps.SubmitAsync(TestSpecs.Small(folds: folds, seeds: seeds, maxAttempts: maxAttempts), "test");
+        return (db, new JobStore(db.DataSource), sweeps);
+    }
+
+    [Fact]
+    public async Task Claim_hands_out_the_oldest_queued_job_with_its_dataset_and_overrides()
+    {
+        var (db, jobs, _) = await SetUpAsync();
+        await using var _db = db;
+
+        var claimed = await jobs.ClaimNextAsync("node-a", "cpu:0", Lease, default);
+
+        Assert.NotNull(claimed);
+        Assert.Equal(1, claimed.Attempt);
+        Assert.Equal("test-sweep", claimed.SweepName);
+        Assert.Equal("generated|utterance|0|cmha|AVT|pre|resnet50-random|1|tiny", claimed.Key.Canonical);
+        Assert.Equal("generated-corpus", claimed.Dataset.Root);
+        Assert.Equal("resnet50", claimed.Dataset.Extractor);
+        Assert.True(claimed.Dataset.AllowRandomWeights);
+        Assert.Equal("2", claimed.TrainingOverrides["stage1_epochs"]);
+        Assert.Equal("112", claimed.TrainingOverrides["features.frame_size"]);
+        Assert.InRange((claimed.LeaseExpiresUtc - DateTime.UtcNow).TotalSeconds, 30, 90);
+        Assert.Equal(DateTimeKind.Utc, claimed.LeaseExpiresUtc.Kind);
+
+        await using var connection = await db.DataSource.OpenConnectionAsync();
+        var row = await connection.QuerySingleAsync<(string State, int Attempt, string Worker, string Slot)>(
+            "select state, attempt, worker, slot from jobs where job_id = @JobId", new { claimed.JobId });
+        Assert.Equal(("running", 1, "node-a", "cpu:0"), row);
+        var attempts = await connection.QuerySingleAsync<(string Worker, string Slot, string? Outcome)>(
+            "select worker, slot, outcome from job_attempts where job_id = @JobId and attempt = 1", new { claimed.JobId });
+        Assert.Equal(("node-a", "cpu:0", (string?)null), attempts);
+    }
+
+    [Fact]
+    public async Task Full_state_machine_claim_renew_epoch_store()
+    {
+        var (db, jobs, _) = await SetUpAsync(folds: 1);
+        await using var _db = db;
+
+        var job = (await jobs.ClaimNextAsync("node-a", "cpu:0", Lease, default))!;
+        Assert.Null(await jobs.ClaimNextAsync("node-b", "cpu:0", Lease, default));
+        Assert.True(await jobs.RenewLeaseAsync(job.JobId, job.Attempt, TimeSpan.FromMinutes(5), 1, 1, default));
+        Assert.True(await jobs.RecordEpochAsync(job.JobId, job.Attempt, new EpochReport(1, 1, 2, 0.9, null, null), Lease, default));
+        Assert.True(await jobs.IsCurrentAsync(job.JobId, job.Attempt, default));
+        Assert.Single(await jobs.RunningJobsAsync(default));
+
+        Assert.Equal(StoreResultOutcome.Stored, await jobs.StoreResultAsync(job.JobId, job.Attempt, Outcome(0.75, utterances: 5), default));
+
+        await using var connection = await db.DataSource.OpenConnectionAsync();
+        var state = await connection.QuerySingleAsync<(string State, DateTime? Finished, DateTime? Lease)>(
+            "select state, finished_at, lease_expires_at from jobs where job_id = @JobId", new { job.JobId });
+        Assert.Equal("succeeded", state.State);
+        Assert.NotNull(state.Finished);
+        Assert.Null(state.Lease);
+        var result = await connection.QuerySingleAsync<(double Ua, int[] Confusion, int BestEpoch, int Attempt)>(
+            "select ua, confusion, best_epoch, attempt from results where job_id = @JobId", new { job.JobId });
+        Assert.Equal(0.75, result.Ua);
+        Assert.Equal([3, 1, 0, 0, 0, 4, 0, 1, 1, 0, 2, 0, 0, 0, 1, 5], result.Confusion);
+        Assert.Equal(4, result.BestEpoch);
+        Assert.Equal(1, result.Attempt);
+        var predictions = (await connection.QueryAsync<(string Id, short True, short Predicted)>(
+            "select utterance_id, true_label, predicted from predictions where job_id = @JobId order by utterance_id", new { job.JobId })).ToList();
+        Assert.Equal(5, predictions.Count);
+        Assert.Equal(("utt004", (short)0, (short)1), predictions[4]);
+        // Epoch (1,1) came by progress and again in the outcome: stored once; (2,1) only in the outcome.
+        var epochs = (await connection.QueryAsync<(short Stage, int Epoch)>(
+            "select stage, epoch from epoch_metrics where job_id = @JobId order by stage, epoch", new { job.JobId })).ToList();
+        Assert.Equal([((short)1, 1), ((short)2, 1)], epochs);
+        Assert.Equal("succeeded", await connection.ExecuteScalarAsync<string>(
+            "select outcome from job_attempts where job_id = @JobId and attempt = 1", new { job.JobId }));
+        Assert.False(await jobs.IsCurrentAsync(job.JobId, job.Attempt, default));
+        Assert.False(await jobs.RenewLeaseAsync(job.JobId, job.Attempt, Lease, 2, 3, default));
+        // A retry of the same attempt's store after a lost acknowledgement is answered "stored" and stores nothing new.
+        Assert.Equal(StoreResultOutcome.Stored, await jobs.StoreResultAsync(job.JobId, job.Attempt, Outcome(0.1), default));
+        Assert.Equal(0.75, await connection.ExecuteScalarAsync<double>("select ua from results where job_id = @JobId", new { job.JobId }));
+    }
+
+    [Fact]
+    public async Task Stale_attempt_result_is_rejected_and_nothing_is_stored_twice()
+    {
+        var (db, jobs, _) = await SetUpAsync(folds: 1);
+        await using var _db = db;
+
+        var first = (await jobs.ClaimNextAsync("node-a", "cpu:0", Lease, default))!;
+        Assert.Equal(1, await jobs.RequeueWorkerAsync("node-a", "node-a unreachable", default));
+        var second = (await jobs.ClaimNextAsync("node-b", "cpu:1", Lease, default))!;
+        Assert.Equal(first.JobId, second.JobId);
+        Assert.Equal(2, second.Attempt);
+
+        // The worker thought dead comes back with its result: fenced off.
+        Assert.False(await jobs.RenewLeaseAsync(first.JobId, first.Attempt, Lease, 2, 5, default));
+        Assert.False(await jobs.RecordEpochAsync(first.JobId, first.Attempt, new EpochReport(2, 5, 9, 0.1, 0.1, 0.9), Lease, default));
+        Assert.Equal(StoreResultOutcome.RejectedStale, await jobs.StoreResultAsync(first.JobId, first.Attempt, Outcome(0.99), default));
+        Assert.False(await jobs.FailAsync(first.JobId, first.Attempt, "late failure", retryable: true, default));
+        Assert.Equal(StoreResultOutcome.Stored, await jobs.StoreResultAsync(second.JobId, second.Attempt, Outcome(0.61), default));
+        // And once more after the job succeeded.
+        Assert.Equal(StoreResultOutcome.RejectedStale, await jobs.StoreResultAsync(first.JobId, first.Attempt, Outcome(0.99), default));
+
+        await using var connection = await db.DataSource.OpenConnectionAsync();
+        var results = (await connection.QueryAsync<(int Attempt, double Ua)>("select attempt, ua from results")).ToList();
+        Assert.Equal([(2, 0.61)], results);
+        Assert.Equal(3L, await connection.ExecuteScalarAsync<long>("select count(*) from predictions"));
+        Assert.Equal(0L, await connection.ExecuteScalarAsync<long>("select count(*) from epoch_metrics where attempt = 1"));
+        var outcomes = (await connection.QueryAsync<(int Attempt, string Outcome)>(
+            "select attempt, outcome from job_attempts order by attempt")).ToList();
+        Assert.Equal([(1, "rejected"), (2, "succeeded")], outcomes);
+    }
+
+    [Fact]
+    public async Task Concurrent_claimers_never_get_the_same_job()
+    {
+        var (db, jobs, _) = await SetUpAsync(folds: 10, seeds: 4);
+        await using var _db = db;
+        var claimed = new ConcurrentBag<(long JobId, int Attempt, string Claimer)>();
+
+        var claimers = Enumerable.Range(0, 8).Select(c => Task.Run(async () =>
+        {
+            while (await jobs.ClaimNextAsync($"node-{c}", "cpu:0", Lease, default) is { } job)
+            {
+                claimed.Add((job.JobId, job.Attempt, $"node-{c}"));
+            }
+        })).ToArray();
+        await Task.WhenAll(claimers);
+
+        Assert.Equal(40, claimed.Count);
+        Assert.Equal(40, claimed.Select(c => c.JobId).Distinct().Count());
+        Assert.All(claimed, c => Assert.Equal(1, c.Attempt));
+        await using var connection = await db.DataSource.OpenConnectionAsync();
+        Assert.Equal(40L, await connection.ExecuteScalarAsync<long>("select count(*) from job_attempts"));
+        Assert.Equal(40L, await connection.ExecuteScalarAsync<long>("select count(*) from jobs where state = 'running' and attempt = 1"));
+    }
+
+    [Fact]
+    public async Task Requeued_jobs_of_a_lost_worker_get_a_new_attempt_on_the_next_claim()
+    {
+        var (db, jobs, _) = await SetUpAsync(folds: 3);
+        await using var _db = db;
+        var a1 = (await jobs.ClaimNextAsync("node-a", "cpu:0", Lease, default))!;
+        var a2 = (await jobs.ClaimNextAsync("node-a", "cpu:1", Lease, default))!;
+        var b1 = (await jobs.ClaimNextAsync("node-b", "cpu:0", Lease, default))!;
+
+        Assert.Equal(2, await jobs.RequeueWorkerAsync("node-a", "node-a left the cluster", default));
+        Assert.Equal(0, await jobs.RequeueWorkerAsync("node-a", "again", default));
+
+        var running = await jobs.RunningJobsAsync(default);
+        Assert.Equal([b1.JobId], running.Select(r => r.JobId));
+        var again1 = (await jobs.ClaimNextAsync("node-b", "cpu:1", Lease, default))!;
+        var again2 = (await jobs.ClaimNextAsync("node-c", "cpu:0", Lease, default))!;
+        Assert.Equal([a1.JobId, a2.JobId], new[] { again1.JobId, again2.JobId });
+        Assert.Equal(2, again1.Attempt);
+        Assert.Equal(2, again2.Attempt);
+
+        await using var connection = await db.DataSource.OpenConnectionAsync();
+        var lost = (await connection.QueryAsync<(long JobId, int Attempt, string Error)>(
+            "select job_id, attempt, error from job_attempts where outcome = 'lost' order by job_id")).ToList();
+        Assert.Equal([(a1.JobId, 1, "node-a left the cluster"), (a2.JobId, 1, "node-a left the cluster")], lost);
+    }
+
+    [Fact]
+    public async Task Expired_leases_are_requeued_and_live_ones_are_not()
+    {
+        var (db, jobs, _) = await SetUpAsync(folds: 2);
+        await using var _db = db;
+        var expiring = (await jobs.ClaimNextAsync("node-a", "cpu:0", TimeSpan.FromMilliseconds(1), default))!;
+        var live = (await jobs.ClaimNextAsync("node-b", "cpu:0", TimeSpan.FromMinutes(10), default))!;
+        await Task.Delay(20);
+
+        Assert.Equal(1, await jobs.RequeueExpiredLeasesAsync(default));
+
+        var next = (await jobs.ClaimNextAsync("node-c", "cpu:0", Lease, default))!;
+        Assert.Equal(expiring.JobId, next.JobId);
+        Assert.Equal(2, next.Attempt);
+        Assert.True(await jobs.IsCurrentAsync(live.JobId, live.Attempt, default));
+        Assert.False(await jobs.IsCurrentAsync(expiring.JobId, expiring.Attempt, default));
+        Assert.Equal(0, await jobs.RequeueExpiredLeasesAsync(default));
+    }
+
+    [Fact]
+    public async Task Retryable_failures_requeue_until_the_budget_is_spent_then_fail()
+    {
+        var (db, jobs, _) = await SetUpAsync(folds: 1, maxAttempts: 2);
+        await using var _db = db;
+
+        var first = (await jobs.ClaimNextAsync("node-a", "cpu:0", Lease, default))!;
+        Assert.True(await jobs.FailAsync(first.JobId, first.Attempt, "CUDA error: device lost", retryable: true, default));
+        var second = (await jobs.ClaimNextAsync("node-a", "cpu:0", Lease, default))!;
+        Assert.Equal(2, second.Attempt);
+        Assert.True(await jobs.FailAsync(second.JobId, second.Attempt, "CUDA error: device lost", retryable: true, default));
+        Assert.Null(await jobs.ClaimNextAsync("node-a", "cpu:0", Lease, default));
+
+        await using var connection = await db.DataSource.OpenConnectionAsync();
+        var job = await connection.QuerySingleAsync<(string State, string Error, int Attempt)>("select state, error, attempt from jobs");
+        Assert.Equal("failed", job.State);
+        Assert.Equal(2, job.Attempt);
+        Assert.Equal("CUDA error: device lost (retry budget of 2 attempts spent)", job.Error);
+        Assert.Equal(2L, await connection.ExecuteScalarAsync<long>("select count(*) from job_attempts where outcome = 'failed'"));
+    }
+
+    [Fact]
+    public async Task Lost_job_with_spent_budget_fails_instead_of_requeueing()
+    {
+        var (db, jobs, _) = await SetUpAsync(folds: 1, maxAttempts: 1);
+        await using var _db = db;
+        var job = (await jobs.ClaimNextAsync("node-a", "cpu:0", Lease, default))!;
+
+        Assert.Equal(1, await jobs.RequeueWorkerAsync("node-a", "node-a downed", default));
+
+        Assert.Null(await jobs.ClaimNextAsync("node-b", "cpu:0", Lease, default));
+        await using var connection = await db.DataSource.OpenConnectionAsync();
+        var row = await connection.QuerySingleAsync<(string State, string Error)>("select state, error from jobs where job_id = @JobId", new { job.JobId });
+        Assert.Equal(("failed", "node-a downed (retry budget of 1 attempts spent)"), row);
+    }
+
+    [Fact]
+    public async Task Bad_input_fails_at_once_without_retry()
+    {
+        var (db, jobs, _) = await SetUpAsync(folds: 1, maxAttempts: 3);
+        await using var _db = db;
+        var job = (await jobs.ClaimNextAsync("node-a", "cpu:0", Lease, default))!;
+
+        Assert.True(await jobs.FailAsync(job.JobId, job.Attempt, "corpus root 'generated-corpus' does not exist", retryable: false, default));
+
+        Assert.Null(await jobs.ClaimNextAsync("node-a", "cpu:0", Lease, default));
+        await using var connection = await db.DataSource.OpenConnectionAsync();
+        var row = await connection.QuerySingleAsync<(string State, string Error, int Attempt)>("select state, error, attempt from jobs");
+        Assert.Equal(("failed", "corpus root 'generated-corpus' does not exist", 1), row);
+        Assert.False(await jobs.FailAsync(job.JobId, job.Attempt, "again", retryable: false, default));
+    }
+
+    [Fact]
+    public async Task Cancelled_sweep_hands_out_nothing_and_fences_its_running_jobs()
+    {
+        var (db, jobs, sweeps) = await SetUpAsync(folds: 3);
+        await using var _db = db;
+        var running = (await jobs.ClaimNextAsync("node-a", "cpu:0", Lease, default))!;
+
+        Assert.Equal(3, await sweeps.CancelAsync("test-sweep"));
+
+        Assert.Null(await jobs.ClaimNextAsync("node-a", "cpu:1", Lease, default));
+        Assert.False(await jobs.IsCurrentAsync(running.JobId, running.Attempt, default));
+        Assert.Equal(StoreResultOutcome.RejectedStale, await jobs.StoreResultAsync(running.JobId, running.Attempt, Outcome(), default));
+        await using var connection = await db.DataSource.OpenConnectionAsync();
+        Assert.Equal(0L, await connection.ExecuteScalarAsync<long>("select count(*) from results"));
+        Assert.Equal(3L, await connection.ExecuteScalarAsync<long>("select count(*) from jobs where state = 'cancelled'"));
+    }
+}
