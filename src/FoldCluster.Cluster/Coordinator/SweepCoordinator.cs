@@ -19,7 +19,7 @@ namespace FoldCluster.Cluster.Coordinator;
 public sealed class SweepCoordinator : ReceiveActor, IWithTimers
 {
     private readonly IJobStore _store;
-    private readonly DbRetry _db;
+    private readonly RetryingCalls _db;
     private readonly OrchestrationSettings _settings;
     private readonly Action<string> _log;
     private readonly string _incarnation = Guid.NewGuid().ToString("N")[..12];
@@ -35,7 +35,7 @@ public sealed class SweepCoordinator : ReceiveActor, IWithTimers
         _store = store;
         _settings = settings;
         _log = log;
-        _db = new DbRetry(line => log("coordinator: " + line), settings.DbRetryLimit);
+        _db = new RetryingCalls(line => log("coordinator: " + line), settings.DbRetryLimit);
 
         Receive<RegisterWorker>(OnRegister);
         Receive<RequestWork>(OnRequestWork);

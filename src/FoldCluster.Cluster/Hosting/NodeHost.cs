@@ -118,7 +118,7 @@ public static class NodeHost
                 try
                 {
                     // Requeueing uses the store's "worker lost" path: the attempt is fenced off and the job is queued again.
-                    var retry = new DbRetry(log, TimeSpan.FromSeconds(15));
+                    var retry = new RetryingCalls(log, TimeSpan.FromSeconds(15));
                     var n = await retry.RunAsync("requeue this node's jobs", ct => store.RequeueWorkerAsync(workerId, "node left the cluster", ct),
                         CancellationToken.None).ConfigureAwait(false);
                     log($"put {n} running job(s) back in the queue");

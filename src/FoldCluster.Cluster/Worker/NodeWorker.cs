@@ -30,7 +30,7 @@ public sealed class NodeWorker : ReceiveActor, IWithTimers
     private readonly IActorRef _coordinator;
     private readonly OrchestrationSettings _settings;
     private readonly Action<string> _log;
-    private readonly DbRetry _db;
+    private readonly RetryingCalls _db;
     private readonly Dictionary<string, SlotState> _slots;
     private readonly Dictionary<string, IJobTrainer> _trainers = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _abort = new();
@@ -45,7 +45,7 @@ public sealed class NodeWorker : ReceiveActor, IWithTimers
         _coordinator = coordinator;
         _settings = settings;
         _log = log;
-        _db = new DbRetry(line => log("worker: " + line), settings.DbRetryLimit);
+        _db = new RetryingCalls(line => log("worker: " + line), settings.DbRetryLimit);
         _slots = setup.Slots.ToDictionary(s => s, s => new SlotState(), StringComparer.Ordinal);
 
         Receive<WorkerRegistered>(OnRegistered);

@@ -32,7 +32,7 @@ public sealed class SlotRun
 {
     private readonly CancellationTokenSource _cancel = new();
     private readonly IJobStore _store;
-    private readonly DbRetry _db;
+    private readonly RetryingCalls _db;
     private readonly IJobTrainer _trainer;
     private readonly JobRequest _request;
     private readonly IActorRef _worker;
@@ -41,7 +41,7 @@ public sealed class SlotRun
     private volatile string? _stopReason;
     private volatile EpochReport? _lastEpoch;
 
-    public SlotRun(string slot, long jobId, int attempt, JobRequest request, IJobTrainer trainer, IJobStore store, DbRetry db,
+    public SlotRun(string slot, long jobId, int attempt, JobRequest request, IJobTrainer trainer, IJobStore store, RetryingCalls db,
         TimeSpan lease, IActorRef worker, CancellationToken abort)
     {
         Slot = slot;
