@@ -192,13 +192,9 @@ public sealed class SweepCoordinator : ReceiveActor, IWithTimers
             Sender.Tell(new NoWorkAvailable(m.Slot));
             return;
         }
-        if (worker.Slots.TryGetValue(m.Slot, out var assigned) && worker.Assigned.TryGetValue(m.Slot, out var message)
-            && message.JobId == assigned.JobId && message.Attempt == assigned.Attempt)
-        {
-            // The assignment may have been lost in flight; sending it again is harmless (the worker ignores a repeat).
-            worker.Ref.Tell(message);
-            return;
-        }
+        // An idle slot asks: whatever was assigned to it before is finished (or storing its result) from the slot's
+        // point of view. An assignment lost in flight is not sent again: its lease expires and the job is requeued.
+        worker.Assigned.Remove(m.Slot);
         if (!_claimsInFlight.Add((m.WorkerId, m.Slot)))
         {
             return;

@@ -34,6 +34,9 @@ public sealed class NodeWorker : ReceiveActor, IWithTimers
     private readonly Dictionary<string, SlotState> _slots;
     private readonly Dictionary<string, IJobTrainer> _trainers = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _abort = new();
+    private readonly List<SlotRun> _storing = [];
+    private readonly Queue<(long JobId, int Attempt)> _startedOrder = new();
+    private readonly HashSet<(long JobId, int Attempt)> _started = [];
     private string? _coordinatorIncarnation;
     private bool _leaving;
     private IActorRef? _leaveRequester;
@@ -70,6 +73,18 @@ public sealed class NodeWorker : ReceiveActor, IWithTimers
         {
             _coordinator.Tell(new JobProgress(_setup.WorkerId, m.Slot, m.JobId, m.Attempt, m.Epoch));
         });
+        Receive<SlotTrained>(m =>
+        {
+            if (_slots.TryGetValue(m.Slot, out var slot) && slot.Run is { } run && run.JobId == m.JobId && run.Attempt == m.Attempt && !_leaving)
+            {
+                // Training is over; the result is being stored on the old thread. Free the slot for the next job now.
+                _storing.Add(run);
+                slot.Run = null;
+                slot.RequestedAt = null;
+                slot.NextRequestAt = DateTime.MinValue;
+                OnTick();
+            }
+        });
         Receive<SlotEnded>(OnSlotEnded);
         Receive<Tick>(_ => OnTick());
         Receive<RegisterTick>(_ => Register());
@@ -105,6 +120,7 @@ public sealed class NodeWorker : ReceiveActor, IWithTimers
             slot.Run?.Stop("worker stopped");
         }
         _abort.Cancel();
+        _storing.Clear();
     }
 
     private void Register()
@@ -171,6 +187,16 @@ public sealed class NodeWorker : ReceiveActor, IWithTimers
             }
             return;
         }
+        if (!_started.Add((m.JobId, m.Attempt)))
+        {
+            // A repeat of an assignment this node already ran (or runs): never run an attempt twice.
+            return;
+        }
+        _startedOrder.Enqueue((m.JobId, m.Attempt));
+        if (_startedOrder.Count > 10_000)
+        {
+            _started.Remove(_startedOrder.Dequeue());
+        }
         if (_leaving)
         {
             // Too late to start: give it back at once (the node's jobs are requeued as it leaves).
@@ -194,13 +220,21 @@ public sealed class NodeWorker : ReceiveActor, IWithTimers
 
     private void OnSlotEnded(SlotEnded m)
     {
-        if (!_slots.TryGetValue(m.Slot, out var slot) || slot.Run is null || slot.Run.JobId != m.JobId || slot.Run.Attempt != m.Attempt)
+        var storing = _storing.FindIndex(r => r.Slot == m.Slot && r.JobId == m.JobId && r.Attempt == m.Attempt);
+        if (storing >= 0)
+        {
+            _storing.RemoveAt(storing);
+        }
+        else if (_slots.TryGetValue(m.Slot, out var slot) && slot.Run is { } run && run.JobId == m.JobId && run.Attempt == m.Attempt)
+        {
+            slot.Run = null;
+            slot.RequestedAt = null;
+            slot.NextRequestAt = DateTime.MinValue;
+        }
+        else
         {
             return;
         }
-        slot.Run = null;
-        slot.RequestedAt = null;
-        slot.NextRequestAt = DateTime.MinValue;
         var seconds = m.Seconds;
         _log($"worker: slot {m.Slot} finished job {m.JobId} attempt {m.Attempt} in {seconds:0.00} s: {m.End switch
         {
@@ -258,7 +292,7 @@ public sealed class NodeWorker : ReceiveActor, IWithTimers
 
     private void ReplyWhenIdle()
     {
-        if (_leaveRequester is not null && _slots.Values.All(s => s.Run is null))
+        if (_leaveRequester is not null && _slots.Values.All(s => s.Run is null) && _storing.Count == 0)
         {
             _leaveRequester.Tell(Done.Instance);
             _leaveRequester = null;

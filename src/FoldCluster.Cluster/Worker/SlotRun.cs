@@ -20,6 +20,9 @@ public enum SlotEnd
 /// <summary>Slot thread -> worker actor (local only).</summary>
 public sealed record SlotEnded(string Slot, long JobId, int Attempt, SlotEnd End, string Detail, double Seconds);
 
+/// <summary>Slot thread -> worker actor: training returned; only storing the result is left (local only).</summary>
+public sealed record SlotTrained(string Slot, long JobId, int Attempt);
+
 /// <summary>Slot thread -> worker actor: an epoch was recorded (local only; forwarded to the coordinator).</summary>
 public sealed record SlotProgress(string Slot, long JobId, int Attempt, EpochReport Epoch);
 
@@ -90,6 +93,8 @@ public sealed class SlotRun
                 // Cancelled after the last batch: the attempt is fenced off or the node leaves; the store decides.
                 _cancel.Token.ThrowIfCancellationRequested();
             }
+            // The slot may take its next job while this thread stores the result (storing is I/O, not training).
+            _worker.Tell(new SlotTrained(Slot, JobId, Attempt));
             var stored = _db.Run($"store the result of job {JobId}", ct => _store.StoreResultAsync(JobId, Attempt, outcome, ct), _abort);
             ended = stored == StoreResultOutcome.Stored
                 ? new SlotEnded(Slot, JobId, Attempt, SlotEnd.Stored, "result stored", clock.Elapsed.TotalSeconds)

@@ -22,6 +22,10 @@ public sealed class BenchClusterSettings : DatabaseSettings
     [Description("Print the figures as one JSON object on the last line of stdout.")]
     public bool Json { get; init; }
 
+    [CommandOption("--logs")]
+    [Description("Echo the nodes' logs to stderr.")]
+    public bool Logs { get; init; }
+
     [CommandOption("--jobs <N>")]
     [Description("Jobs in the simulated sweep (default 440, the paper's grid; rounded up to a multiple of 10).")]
     public int Jobs { get; init; } = 440;
@@ -87,7 +91,7 @@ public sealed partial class BenchClusterCommand : Command<BenchClusterSettings>
                     "--cache", Path.Combine(work.FullName, "cache"),
                     "--trainer", trainer,
                     "--node-name", $"n{i + 1}",
-                ]));
+                ], echo: settings.Logs ? Console.Error.WriteLine : null));
             }
             var coordinator = nodes[0];
             if (!coordinator.WaitForLines(l => l.Contains(" registered with ", StringComparison.Ordinal), settings.Nodes, TimeSpan.FromSeconds(90)))
