@@ -15,6 +15,7 @@ public static class ClusterCommands
                 .WithDescription("Start a node and run it until SIGTERM / Ctrl-C; it then leaves the cluster and its running jobs go back to the queue.")
                 .WithExample("node", "start", "--roles", "coordinator,worker", "--port", "4053", "--slots", "cpu:2", "--trainer", "simulated:2");
         });
+        SweepCommands.Register(config);
     }
 
     public static void RegisterBench(IConfigurator<CommandSettings> bench)
