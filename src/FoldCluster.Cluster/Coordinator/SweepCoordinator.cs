@@ -313,13 +313,13 @@ public sealed class SweepCoordinator : ReceiveActor, IWithTimers
 
     }
 
-    private sealed record ClaimCompleted(string WorkerId, string Slot, ClaimedJob? Job, long Received, string? Error);
-    private sealed record Requeued(string What, int Count);
-    private sealed record LeaseCheckDone(int Count);
-    private sealed record RebuildLoaded(IReadOnlyList<RunningJob> Jobs);
-    private sealed record StaleReport(string WorkerId, long JobId, int Attempt);
-    private sealed record DbCallFailed(string What, string Error);
-    private sealed class LeaseTick { public static readonly LeaseTick Instance = new(); }
-    private sealed class ReportTick { public static readonly ReportTick Instance = new(); }
-    private sealed class Ignored { public static readonly object Instance = new Ignored(); }
+    private sealed record ClaimCompleted(string WorkerId, string Slot, ClaimedJob? Job, long Received, string? Error) : INoSerializationVerificationNeeded;
+    private sealed record Requeued(string What, int Count) : INoSerializationVerificationNeeded;
+    private sealed record LeaseCheckDone(int Count) : INoSerializationVerificationNeeded;
+    private sealed record RebuildLoaded(IReadOnlyList<RunningJob> Jobs) : INoSerializationVerificationNeeded;
+    private sealed record StaleReport(string WorkerId, long JobId, int Attempt) : INoSerializationVerificationNeeded;
+    private sealed record DbCallFailed(string What, string Error) : INoSerializationVerificationNeeded;
+    private sealed class LeaseTick : INoSerializationVerificationNeeded { public static readonly LeaseTick Instance = new(); }
+    private sealed class ReportTick : INoSerializationVerificationNeeded { public static readonly ReportTick Instance = new(); }
+    private sealed class Ignored : INoSerializationVerificationNeeded { public static readonly object Instance = new Ignored(); }
 }

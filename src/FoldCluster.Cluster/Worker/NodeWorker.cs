@@ -300,7 +300,7 @@ public sealed class NodeWorker : ReceiveActor, IWithTimers
     }
 
     /// <summary>Asked by the node's coordinated shutdown: stop every running attempt; answers Done once all stopped.</summary>
-    public sealed class Leave
+    public sealed class Leave : INoSerializationVerificationNeeded
     {
         public static readonly Leave Instance = new();
     }
@@ -312,8 +312,8 @@ public sealed class NodeWorker : ReceiveActor, IWithTimers
         public DateTime NextRequestAt { get; set; } = DateTime.MinValue;
     }
 
-    private sealed record RenewResult(string Slot, long JobId, int Attempt, bool Current);
-    private sealed class Tick { public static readonly Tick Instance = new(); }
-    private sealed class RegisterTick { public static readonly RegisterTick Instance = new(); }
-    private sealed class RenewTick { public static readonly RenewTick Instance = new(); }
+    private sealed record RenewResult(string Slot, long JobId, int Attempt, bool Current) : INoSerializationVerificationNeeded;
+    private sealed class Tick : INoSerializationVerificationNeeded { public static readonly Tick Instance = new(); }
+    private sealed class RegisterTick : INoSerializationVerificationNeeded { public static readonly RegisterTick Instance = new(); }
+    private sealed class RenewTick : INoSerializationVerificationNeeded { public static readonly RenewTick Instance = new(); }
 }

@@ -18,13 +18,13 @@ public enum SlotEnd
 }
 
 /// <summary>Slot thread -> worker actor (local only).</summary>
-public sealed record SlotEnded(string Slot, long JobId, int Attempt, SlotEnd End, string Detail, double Seconds);
+public sealed record SlotEnded(string Slot, long JobId, int Attempt, SlotEnd End, string Detail, double Seconds) : INoSerializationVerificationNeeded;
 
 /// <summary>Slot thread -> worker actor: training returned; only storing the result is left (local only).</summary>
-public sealed record SlotTrained(string Slot, long JobId, int Attempt);
+public sealed record SlotTrained(string Slot, long JobId, int Attempt) : INoSerializationVerificationNeeded;
 
 /// <summary>Slot thread -> worker actor: an epoch was recorded (local only; forwarded to the coordinator).</summary>
-public sealed record SlotProgress(string Slot, long JobId, int Attempt, EpochReport Epoch);
+public sealed record SlotProgress(string Slot, long JobId, int Attempt, EpochReport Epoch) : INoSerializationVerificationNeeded;
 
 /// <summary>
 /// One attempt of one job on one slot, on its own dedicated thread (TorchSharp dispose scopes are thread-bound;
