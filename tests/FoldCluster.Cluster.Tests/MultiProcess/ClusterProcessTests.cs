@@ -138,7 +138,18 @@ public sealed class ClusterProcessTests(ITestOutputHelper output) : IAsyncLifeti
         {
             Npgsql.NpgsqlConnection.ClearAllPools();
             server.Down(output.WriteLine);
+            // When the server runs as another system user its data directory lives elsewhere, linked from the state folder.
+            var target = new DirectoryInfo(server.DataDirectory).LinkTarget;
             state.Delete(recursive: true);
+            if (target is not null && Directory.Exists(target))
+            {
+                Directory.Delete(target, recursive: true);
+                var parent = Path.GetDirectoryName(target);
+                if (parent is not null && Directory.Exists(parent) && !Directory.EnumerateFileSystemEntries(parent).Any())
+                {
+                    Directory.Delete(parent);
+                }
+            }
         }
     }
 
