@@ -4,6 +4,7 @@ using FoldCluster.Cluster.Hosting;
 using FoldCluster.Cluster.Infrastructure;
 using FoldCluster.Cluster.Messages;
 using FoldCluster.Core;
+using FoldCluster.Core.Sweeps;
 using FoldCluster.Storage.Jobs;
 
 namespace FoldCluster.Cluster.Worker;
@@ -203,9 +204,8 @@ public sealed class NodeWorker : ReceiveActor, IWithTimers
             return;
         }
         slot.RequestedAt = null;
-        var dataset = _setup.DataRoot is not null && !Path.IsPathRooted(m.Dataset.Root)
-            ? m.Dataset with { Root = Path.Combine(_setup.DataRoot, m.Dataset.Root) }
-            : m.Dataset;
+        // Paths still relative in the stored spec are relative to this node's --data-root.
+        var dataset = SweepPaths.Resolve(m.Dataset, _setup.DataRoot);
         var request = new JobRequest(m.Key, dataset, _setup.CacheDirectory, SlotSpec.Device(m.Slot), m.TrainingOverrides);
         if (!_trainers.TryGetValue(m.Slot, out var trainer))
         {
