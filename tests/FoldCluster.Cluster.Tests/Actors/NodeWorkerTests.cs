@@ -98,6 +98,23 @@ public sealed class NodeWorkerTests : Akka.TestKit.Xunit2.TestKit, IAsyncLifetim
     }
 
     [Fact]
+    public async Task Cancelling_the_sweep_stops_its_running_job_at_the_next_epoch()
+    {
+        var (worker, coordinator) = StartWorker(new SimulatedTrainer(TimeSpan.FromSeconds(8)));
+        var assigned = await ClaimForAsync(_workerId);
+        worker.Tell(assigned, coordinator.Ref);
+
+        Assert.True(await new SweepStore(_db.DataSource).CancelAsync("worker-test") > 0);
+
+        // The next epoch write (after 2 s) is refused: the attempt is no longer current, training stops.
+        var stopped = (JobStopped)coordinator.FishForMessage(m => m is JobStopped, TimeSpan.FromSeconds(6));
+        Assert.Contains("no longer current", stopped.Reason, StringComparison.Ordinal);
+        using var c = _db.DataSource.OpenConnection();
+        Assert.Equal("cancelled", c.QuerySingle<string>("select state from jobs where job_id = @id", new { id = assigned.JobId }));
+        Assert.Equal(0, c.QuerySingle<int>("select count(*)::int from results"));
+    }
+
+    [Fact]
     public async Task Bad_input_fails_the_job_at_once_with_its_reason()
     {
         var (worker, coordinator) = StartWorker(new SimulatedTrainer(TimeSpan.Zero));
