@@ -31,7 +31,7 @@ public sealed class JobStore(NpgsqlDataSource dataSource) : IJobStore
         while (true)
         {
             await using var connection = await Database.OpenAsync(dataSource, ct).ConfigureAwait(false);
-            await using var transaction = await connection.BeginTransactionAsync(ct).ConfigureAwait(false);
+            // One statement, so one round trip and atomic on its own: pick, hand out (attempt + 1), record the attempt.
             // skip locked: concurrent claimers each take a different row instead of queueing behind one lock.
             var row = await connection.QuerySingleOrDefaultAsync<ClaimRow>(new CommandDefinition("""
                 with next as (
@@ -41,29 +41,31 @@ public sealed class JobStore(NpgsqlDataSource dataSource) : IJobStore
                     order by j.job_id
                     limit 1
                     for update of j skip locked
+                ), claimed as (
+                    update jobs j
+                    set state = 'running', attempt = j.attempt + 1, worker = @worker, slot = @slot,
+                        lease_expires_at = now() + make_interval(secs => @leaseSeconds), stage = null, epoch = null,
+                        epochs_planned = null, error = null, started_at = now(), finished_at = null
+                    from next
+                    where j.job_id = next.job_id
+                    returning j.*
+                ), attempt as (
+                    insert into job_attempts (job_id, attempt, worker, slot)
+                    select job_id, attempt, @worker, @slot from claimed
                 )
-                update jobs j
-                set state = 'running', attempt = j.attempt + 1, worker = @worker, slot = @slot,
-                    lease_expires_at = now() + make_interval(secs => @leaseSeconds), stage = null, epoch = null, error = null,
-                    started_at = now(), finished_at = null
-                from next, sweeps s
-                where j.job_id = next.job_id and s.sweep_id = j.sweep_id
-                returning j.job_id as JobId, j.attempt as Attempt, j.sweep_id as SweepId, s.name as SweepName,
-                          j.dataset as Dataset, j.split as Split, j.fold as Fold, j.method as Method,
-                          j.modalities as Modalities, j.pretrained as Pretrained, j.extractor as Extractor,
-                          j.seed as Seed, j.profile as Profile, j.lease_expires_at as LeaseExpiresAt
-                """, new { worker, slot, leaseSeconds = lease.TotalSeconds }, transaction, cancellationToken: ct)).ConfigureAwait(false);
+                select c.job_id as JobId, c.attempt as Attempt, c.sweep_id as SweepId, s.name as SweepName,
+                       c.dataset as Dataset, c.split as Split, c.fold as Fold, c.method as Method,
+                       c.modalities as Modalities, c.pretrained as Pretrained, c.extractor as Extractor,
+                       c.seed as Seed, c.profile as Profile, c.lease_expires_at as LeaseExpiresAt
+                from claimed c join sweeps s on s.sweep_id = c.sweep_id
+                """, new { worker, slot, leaseSeconds = lease.TotalSeconds }, cancellationToken: ct)).ConfigureAwait(false);
             if (row is null)
             {
-                await transaction.CommitAsync(ct).ConfigureAwait(false);
                 return null;
             }
-            await connection.ExecuteAsync(new CommandDefinition(
-                "insert into job_attempts (job_id, attempt, worker, slot) values (@JobId, @Attempt, @worker, @slot)",
-                new { row.JobId, row.Attempt, worker, slot }, transaction, cancellationToken: ct)).ConfigureAwait(false);
 
             var key = new JobKey(row.Dataset, row.Split, row.Fold, row.Method, row.Modalities, row.Pretrained, row.Extractor, row.Seed, row.Profile);
-            var spec = await SpecAsync(connection, transaction, row.SweepId, ct).ConfigureAwait(false);
+            var spec = await SpecAsync(connection, row.SweepId, ct).ConfigureAwait(false);
             var dataset = spec?.DatasetFor(key);
             if (dataset is null)
             {
@@ -72,24 +74,22 @@ public sealed class JobStore(NpgsqlDataSource dataSource) : IJobStore
                 var reason = spec is null
                     ? $"the stored spec of sweep '{row.SweepName}' cannot be read"
                     : $"the spec of sweep '{row.SweepName}' has no dataset '{key.Dataset}' with extractor '{key.Extractor}'";
-                await FinishAttemptAsync(connection, transaction, row.JobId, row.Attempt, "failed", "failed", reason, ct).ConfigureAwait(false);
-                await transaction.CommitAsync(ct).ConfigureAwait(false);
+                await FailAsync(row.JobId, row.Attempt, reason, retryable: false, ct).ConfigureAwait(false);
                 continue;
             }
-            await transaction.CommitAsync(ct).ConfigureAwait(false);
             return new ClaimedJob(row.JobId, row.Attempt, row.SweepId, row.SweepName, key, dataset.ToSource(),
                 spec!.OverridesFor(dataset), DateTime.SpecifyKind(row.LeaseExpiresAt, DateTimeKind.Utc));
         }
     }
 
-    private async Task<SweepSpec?> SpecAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, long sweepId, CancellationToken ct)
+    private async Task<SweepSpec?> SpecAsync(NpgsqlConnection connection, long sweepId, CancellationToken ct)
     {
         if (_specs.TryGetValue(sweepId, out var cached))
         {
             return cached;
         }
         var (name, text) = await connection.QuerySingleAsync<(string, string)>(new CommandDefinition(
-            "select name, spec from sweeps where sweep_id = @sweepId", new { sweepId }, transaction, cancellationToken: ct)).ConfigureAwait(false);
+            "select name, spec from sweeps where sweep_id = @sweepId", new { sweepId }, cancellationToken: ct)).ConfigureAwait(false);
         try
         {
             var spec = SweepSpecParser.Parse(text, $"stored spec of sweep '{name}'");
@@ -336,17 +336,5 @@ public sealed class JobStore(NpgsqlDataSource dataSource) : IJobStore
         return await connection.ExecuteScalarAsync<bool>(new CommandDefinition(
             "select exists (select 1 from jobs where job_id = @jobId and attempt = @attempt and state = 'running')",
             new { jobId, attempt }, cancellationToken: ct)).ConfigureAwait(false);
-    }
-
-    /// <summary>Ends an attempt and moves the job to a final state in the caller's transaction.</summary>
-    private static async Task FinishAttemptAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, long jobId, int attempt,
-        string jobState, string outcome, string error, CancellationToken ct)
-    {
-        await connection.ExecuteAsync(new CommandDefinition("""
-            update jobs set state = @jobState, finished_at = now(), lease_expires_at = null, error = @error
-            where job_id = @jobId and attempt = @attempt;
-            update job_attempts set outcome = @outcome, ended_at = now(), error = @error
-            where job_id = @jobId and attempt = @attempt;
-            """, new { jobId, attempt, jobState, outcome, error }, transaction, cancellationToken: ct)).ConfigureAwait(false);
     }
 }

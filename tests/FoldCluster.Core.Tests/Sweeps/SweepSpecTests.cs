@@ -73,13 +73,17 @@ public sealed class SweepSpecTests
         var all = SweepPresets.Load("paper-table2").Expand().Concat(SweepPresets.Load("paper-table3").Expand())
             .Select(k => k.Canonical).Distinct().Count();
         Assert.Equal(440, all);
+        var paper = SweepPresets.Load("paper").Expand().Select(k => k.Canonical).ToHashSet();
+        Assert.Equal(440, paper.Count);
+        Assert.Subset(paper, SweepPresets.Load("paper-table2").Expand().Select(k => k.Canonical).ToHashSet());
+        Assert.Subset(paper, SweepPresets.Load("paper-table3").Expand().Select(k => k.Canonical).ToHashSet());
     }
 
     [Fact]
     public void Unknown_preset_lists_the_presets()
     {
         var e = Assert.Throws<BadInputException>(() => SweepPresets.Load("table9"));
-        Assert.Equal("unknown preset 'table9'; allowed values: paper-table2, paper-table3, smoke", e.Message);
+        Assert.Equal("unknown preset 'table9'; allowed values: paper, paper-table2, paper-table3, smoke", e.Message);
     }
 
     [Fact]

@@ -268,4 +268,22 @@ public sealed class JobStoreTests
         Assert.Equal(0L, await connection.ExecuteScalarAsync<long>("select count(*) from results"));
         Assert.Equal(3L, await connection.ExecuteScalarAsync<long>("select count(*) from jobs where state = 'cancelled'"));
     }
+
+    [Fact]
+    public async Task A_job_its_stored_spec_cannot_describe_fails_with_the_reason_instead_of_being_handed_out()
+    {
+        var (db, jobs, _) = await SetUpAsync(folds: 1);
+        await using var _db = db;
+        await using (var connection = await db.DataSource.OpenConnectionAsync())
+        {
+            var other = TestSpecs.Small(folds: 1).ToYaml().Replace("\"generated\"", "\"renamed\"", StringComparison.Ordinal);
+            await connection.ExecuteAsync("update sweeps set spec = @other", new { other });
+        }
+
+        Assert.Null(await jobs.ClaimNextAsync("node-a", "cpu:0", Lease, default));
+
+        await using var check = await db.DataSource.OpenConnectionAsync();
+        var row = await check.QuerySingleAsync<(string State, string Error)>("select state, error from jobs");
+        Assert.Equal(("failed", "the spec of sweep 'test-sweep' has no dataset 'generated' with extractor 'resnet50-random'"), row);
+    }
 }

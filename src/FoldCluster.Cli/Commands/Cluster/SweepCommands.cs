@@ -11,7 +11,7 @@ public static class SweepCommands
         {
             sweep.SetDescription("Submit an ablation sweep and follow, cancel or retry it.");
             sweep.AddCommand<SweepSubmitCommand>("submit")
-                .WithDescription("Submit a sweep from a YAML spec or a preset (paper-table2, paper-table3, smoke); the same spec again resumes it.")
+                .WithDescription("Submit a sweep from a YAML spec or a preset (paper, paper-table2, paper-table3, smoke); the same spec again resumes it.")
                 .WithExample("sweep", "submit", "--preset", "smoke", "--data-root", "data", "--wait")
                 .WithExample("sweep", "submit", "--spec", "my-sweep.yaml");
             sweep.AddCommand<SweepStatusCommand>("status")

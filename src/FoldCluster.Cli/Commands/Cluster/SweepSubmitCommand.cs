@@ -14,7 +14,7 @@ public sealed class SweepSubmitSettings : DatabaseSettings
     public string? Spec { get; init; }
 
     [CommandOption("--preset <NAME>")]
-    [Description("Built-in sweep: paper-table2, paper-table3 or smoke.")]
+    [Description("Built-in sweep: paper (Tables II + III, 440 jobs), paper-table2, paper-table3 or smoke.")]
     public string? Preset { get; init; }
 
     [CommandOption("--name <NAME>")]

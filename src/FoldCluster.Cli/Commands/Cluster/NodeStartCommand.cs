@@ -1,0 +1,130 @@
+using System.ComponentModel;
+using System.Globalization;
+using FoldCluster.Cluster.Hosting;
+using FoldCluster.Cluster.Trainers;
+using FoldCluster.Core;
+using FoldCluster.Storage;
+using FoldCluster.Storage.Jobs;
+using Spectre.Console.Cli;
+
+namespace FoldCluster.Cli.Commands.Cluster;
+
+public sealed class NodeStartSettings : DatabaseSettings
+{
+    [CommandOption("--roles <ROLES>")]
+    [Description("Comma-separated roles: coordinator, worker (default: $FOLDCLUSTER_ROLES, else coordinator,worker).")]
+    public string? Roles { get; init; }
+
+    [CommandOption("--host <HOST>")]
+    [Description("Address to bind remoting to (default: $FOLDCLUSTER_HOST, else the --config file's, else 127.0.0.1).")]
+    public string? Host { get; init; }
+
+    [CommandOption("--public-host <NAME>")]
+    [Description("Name other nodes use to reach this one, when it differs from --host (default: $FOLDCLUSTER_PUBLIC_HOST).")]
+    public string? PublicHost { get; init; }
+
+    [CommandOption("--port <PORT>")]
+    [Description("Remoting TCP port (default: $FOLDCLUSTER_PORT, else the --config file's, else 4053).")]
+    public int? Port { get; init; }
+
+    [CommandOption("--seeds <HOST:PORT,...>")]
+    [Description("Seed nodes, first one first (default: $FOLDCLUSTER_SEEDS, else the --config file's, else this node itself).")]
+    public string? Seeds { get; init; }
+
+    [CommandOption("--slots <SLOTS>")]
+    [Description("Worker slots: cpu:N, or GPUs such as cuda:0,cuda:1 (default: cpu:1).")]
+    public string Slots { get; init; } = "cpu:1";
+
+    [CommandOption("--cache <DIR>")]
+    [Description("Feature cache folder (default: the state folder's cache).")]
+    public string? Cache { get; init; }
+
+    [CommandOption("--data-root <DIR>")]
+    [Description("Folder against which a sweep's relative corpus paths are resolved on this node.")]
+    public string? DataRoot { get; init; }
+
+    [CommandOption("--config <FILE>")]
+    [Description("HOCON file layered over the built-in cluster-config/base.hocon (see cluster-config/).")]
+    public string? Config { get; init; }
+
+    [CommandOption("--trainer <TRAINER>")]
+    [Description("real (default), or simulated:SECONDS for orchestration tests and benchmarks.")]
+    public string Trainer { get; init; } = "real";
+
+    [CommandOption("--node-name <NAME>")]
+    [Description("Name of this node in logs (default: host:port).")]
+    public string? NodeName { get; init; }
+
+    public override Spectre.Console.ValidationResult Validate() =>
+        Port is null or (>= 1 and <= 65535)
+            ? Spectre.Console.ValidationResult.Success()
+            : Spectre.Console.ValidationResult.Error($"--port {Port} is not a TCP port (expected 1-65535)");
+}
+
+/// <summary>`foldcluster node start`: runs one cluster node until SIGTERM / Ctrl-C (graceful leave) or until it is downed.</summary>
+public sealed class NodeStartCommand : Command<NodeStartSettings>
+{
+    public override int Execute(CommandContext context, NodeStartSettings settings, CancellationToken cancellationToken)
+    {
+        var options = Resolve(settings);
+        var name = options.NodeName;
+        void Log(string line) => Console.Error.WriteLine($"{DateTime.UtcNow.ToString("HH:mm:ss.fff", CultureInfo.InvariantCulture)} [{name}] {line}");
+        Log($"database {ConnectionResolver.Redact(options.ConnectionString)}; trainer {options.Trainer}; slots {string.Join(",", options.Slots)}");
+        return NodeHost.Run(options, TrainerFactory, dataSource => new JobStore(dataSource), Log, cancellationToken);
+    }
+
+    /// <summary>The trainer seam: `real` is the feature cache + two-stage model trainer; `simulated:SECONDS` the stand-in.</summary>
+    public static IJobTrainer TrainerFactory(NodeOptions options) =>
+        options.Trainer.StartsWith("simulated:", StringComparison.Ordinal)
+            ? SimulatedTrainer.Parse(options.Trainer)
+            : options.Trainer == "real"
+                ? RealTrainer.Create(options)
+                : throw new BadInputException($"--trainer '{options.Trainer}' is not known: expected real or simulated:SECONDS");
+
+    public static NodeOptions Resolve(NodeStartSettings s)
+    {
+        static string? Env(string name) => Environment.GetEnvironmentVariable(name) is { Length: > 0 } v ? v : null;
+        var file = s.Config is null ? null : ClusterConfigBuilder.ReadFile(s.Config);
+        string? FromFile(string path) => file is not null && file.HasPath(path) ? file.GetString(path) : null;
+
+        var roles = NodeOptions.ParseRoles(s.Roles ?? Env("FOLDCLUSTER_ROLES") ?? "coordinator,worker");
+        var host = s.Host ?? Env("FOLDCLUSTER_HOST") ?? FromFile("akka.remote.dot-netty.tcp.hostname") ?? "127.0.0.1";
+        var publicHost = s.PublicHost ?? Env("FOLDCLUSTER_PUBLIC_HOST") ?? FromFile("akka.remote.dot-netty.tcp.public-hostname");
+        var portText = s.Port?.ToString(CultureInfo.InvariantCulture) ?? Env("FOLDCLUSTER_PORT") ?? FromFile("akka.remote.dot-netty.tcp.port") ?? "4053";
+        if (!int.TryParse(portText, NumberStyles.Integer, CultureInfo.InvariantCulture, out var port) || port is < 1 or > 65535)
+        {
+            throw new BadInputException($"port '{portText}' is not a TCP port (expected 1-65535)");
+        }
+        var seedsText = s.Seeds ?? Env("FOLDCLUSTER_SEEDS");
+        var seeds = seedsText is not null
+            ? SeedNode.ParseList(seedsText)
+            : ClusterConfigBuilder.SeedsFromFile(s.Config) is { Count: > 0 } fromFile
+                ? fromFile
+                : [new SeedNode(publicHost ?? host, port)];
+        var slots = SlotSpec.Parse(s.Slots);
+        var trainer = s.Trainer.Trim();
+        if (trainer != "real" && !trainer.StartsWith("simulated:", StringComparison.Ordinal))
+        {
+            throw new BadInputException($"--trainer '{s.Trainer}' is not known: expected real or simulated:SECONDS");
+        }
+        var cache = Path.GetFullPath(s.Cache ?? Path.Combine(StatePaths.StateDirectory(), "cache"));
+        var dataRoot = s.DataRoot is null ? null : Path.GetFullPath(s.DataRoot);
+        if (dataRoot is not null && !Directory.Exists(dataRoot))
+        {
+            throw new BadInputException($"--data-root {s.DataRoot}: folder not found");
+        }
+        var name = s.NodeName ?? $"{publicHost ?? host}:{port.ToString(CultureInfo.InvariantCulture)}";
+        return new NodeOptions(roles, host, port, publicHost, seeds, slots, s.ConnectionString(), cache, dataRoot,
+            s.Config is null ? null : Path.GetFullPath(s.Config), trainer, name);
+    }
+}
+
+/// <summary>
+/// The real trainer (feature cache + two-stage CMHA training) for `--trainer real`. This build does not wire it yet;
+/// the node refuses to start as a worker rather than failing every job.
+/// </summary>
+public static class RealTrainer
+{
+    public static IJobTrainer Create(NodeOptions options) =>
+        throw new BadInputException(UnavailableTrainer.Message);
+}

@@ -1,0 +1,105 @@
+using System.Globalization;
+using System.Reflection;
+using Akka.Configuration;
+using FoldCluster.Core;
+
+namespace FoldCluster.Cluster.Hosting;
+
+/// <summary>The orchestration settings of the `foldcluster { }` section (see cluster-config/base.hocon).</summary>
+public sealed record OrchestrationSettings(
+    TimeSpan Lease,
+    TimeSpan LeaseCheckInterval,
+    TimeSpan IdlePoll,
+    TimeSpan RequestTimeout,
+    TimeSpan RegisterInterval,
+    TimeSpan DbRetryLimit,
+    TimeSpan DbStartLimit)
+{
+    public static OrchestrationSettings From(Config config)
+    {
+        var c = config.GetConfig("foldcluster");
+        TimeSpan Get(string key) => c.GetTimeSpan(key, null, allowInfinite: false);
+        var settings = new OrchestrationSettings(
+            Get("lease"), Get("lease-check-interval"), Get("idle-poll"), Get("request-timeout"),
+            Get("register-interval"), Get("db-retry-limit"), Get("db-start-limit"));
+        if (settings.Lease < TimeSpan.FromSeconds(2) || settings.LeaseCheckInterval <= TimeSpan.Zero)
+        {
+            throw new BadInputException($"foldcluster.lease must be at least 2 s and lease-check-interval positive (got {settings.Lease}, {settings.LeaseCheckInterval})");
+        }
+        return settings;
+    }
+
+    /// <summary>The heartbeat that renews running leases: a third of the lease, so two may be lost.</summary>
+    public TimeSpan LeaseRenewInterval => TimeSpan.FromTicks(Lease.Ticks / 3);
+}
+
+/// <summary>
+/// Builds the node's HOCON: the built-in base.hocon, then --config FILE, then the environment, then options
+/// (last wins).
+/// </summary>
+public static class ClusterConfigBuilder
+{
+    public const string SystemName = "foldcluster";
+
+    public static string BaseHocon()
+    {
+        using var stream = Assembly.GetExecutingAssembly().GetManifestResourceStream("FoldCluster.Cluster.base.hocon")
+            ?? throw new InvalidOperationException("base.hocon is not embedded in FoldCluster.Cluster");
+        using var reader = new StreamReader(stream);
+        return reader.ReadToEnd();
+    }
+
+    /// <summary>The file's HOCON, or a clear bad-input error naming the file.</summary>
+    public static Config ReadFile(string path)
+    {
+        if (!File.Exists(path))
+        {
+            throw new BadInputException($"--config {path}: file not found (expected a HOCON file such as cluster-config/local-3-nodes.hocon)");
+        }
+        try
+        {
+            return ConfigurationFactory.ParseString(File.ReadAllText(path));
+        }
+        catch (Exception e) when (e is ConfigurationException or FormatException or ArgumentException)
+        {
+            throw new BadInputException($"--config {path}: not valid HOCON: {e.Message}");
+        }
+    }
+
+    public static Config Build(NodeOptions options)
+    {
+        var overrides = string.Join('\n',
+            $"akka.remote.dot-netty.tcp.hostname = {Quote(options.Host)}",
+            $"akka.remote.dot-netty.tcp.port = {options.Port.ToString(CultureInfo.InvariantCulture)}",
+            options.PublicHost is null ? "" : $"akka.remote.dot-netty.tcp.public-hostname = {Quote(options.PublicHost)}",
+            $"akka.cluster.roles = [{string.Join(", ", options.Roles.Order(StringComparer.Ordinal).Select(Quote))}]",
+            options.Seeds.Count == 0 ? "" : $"akka.cluster.seed-nodes = [{string.Join(", ", options.Seeds.Select(s => Quote(s.Address(SystemName))))}]");
+        var config = ConfigurationFactory.ParseString(overrides);
+        if (options.ConfigFile is not null)
+        {
+            config = config.WithFallback(ReadFile(options.ConfigFile));
+        }
+        return config.WithFallback(ConfigurationFactory.ParseString(BaseHocon()));
+    }
+
+    /// <summary>Seeds named by a config file (used when no --seeds option nor FOLDCLUSTER_SEEDS is given).</summary>
+    public static IReadOnlyList<SeedNode> SeedsFromFile(string? configFile)
+    {
+        if (configFile is null)
+        {
+            return [];
+        }
+        var config = ReadFile(configFile);
+        if (!config.HasPath("akka.cluster.seed-nodes"))
+        {
+            return [];
+        }
+        return config.GetStringList("akka.cluster.seed-nodes").Select(address =>
+        {
+            var uri = new Uri(address);
+            return new SeedNode(uri.Host, uri.Port);
+        }).ToArray();
+    }
+
+    private static string Quote(string value) => "\"" + value.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal) + "\"";
+}

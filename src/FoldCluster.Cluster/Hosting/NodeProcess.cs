@@ -1,0 +1,145 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+
+namespace FoldCluster.Cluster.Hosting;
+
+/// <summary>
+/// A `foldcluster node start` child process (used by `bench cluster` and the multi-process tests): its stderr lines
+/// are collected, it can be stopped gracefully (SIGTERM) or killed (SIGKILL), and it is always killed on dispose.
+/// </summary>
+public sealed class NodeProcess : IDisposable
+{
+    private readonly Process _process;
+    private readonly ConcurrentQueue<string> _lines = new();
+    private readonly object _gate = new();
+
+    private NodeProcess(Process process, string name)
+    {
+        _process = process;
+        Name = name;
+    }
+
+    public string Name { get; }
+
+    public int Pid => _process.Id;
+
+    public bool HasExited => _process.HasExited;
+
+    public int ExitCode => _process.ExitCode;
+
+    public IReadOnlyList<string> Lines => _lines.ToArray();
+
+    /// <summary>How to run this same executable: the apphost directly, or `dotnet foldcluster.dll`.</summary>
+    public static (string FileName, IReadOnlyList<string> Prefix) SelfCommand(string foldclusterDll)
+    {
+        var processPath = Environment.ProcessPath ?? "dotnet";
+        var isDotnetHost = Path.GetFileNameWithoutExtension(processPath).Equals("dotnet", StringComparison.OrdinalIgnoreCase)
+                           || !Path.GetFileNameWithoutExtension(processPath).Equals("foldcluster", StringComparison.OrdinalIgnoreCase);
+        return isDotnetHost ? (DotnetHost(processPath), [foldclusterDll]) : (processPath, []);
+    }
+
+    private static string DotnetHost(string processPath) =>
+        Path.GetFileNameWithoutExtension(processPath).Equals("dotnet", StringComparison.OrdinalIgnoreCase) ? processPath : "dotnet";
+
+    /// <summary>Starts `foldcluster node start ARGS` with the given executable and extra environment.</summary>
+    public static NodeProcess Start(string foldclusterDll, string name, IEnumerable<string> nodeArgs,
+        IReadOnlyDictionary<string, string>? environment = null, Action<string>? echo = null)
+    {
+        var (fileName, prefix) = SelfCommand(foldclusterDll);
+        var info = new ProcessStartInfo(fileName)
+        {
+            RedirectStandardError = true,
+            RedirectStandardOutput = true,
+            UseShellExecute = false,
+        };
+        foreach (var a in prefix.Concat(["node", "start"]).Concat(nodeArgs))
+        {
+            info.ArgumentList.Add(a);
+        }
+        foreach (var (k, v) in environment ?? new Dictionary<string, string>())
+        {
+            info.Environment[k] = v;
+        }
+        var process = new Process { StartInfo = info, EnableRaisingEvents = true };
+        var node = new NodeProcess(process, name);
+        process.ErrorDataReceived += (_, e) => node.OnLine(e.Data, echo);
+        process.OutputDataReceived += (_, e) => node.OnLine(e.Data, echo);
+        process.Start();
+        process.BeginErrorReadLine();
+        process.BeginOutputReadLine();
+        return node;
+    }
+
+    private void OnLine(string? line, Action<string>? echo)
+    {
+        if (line is null)
+        {
+            return;
+        }
+        _lines.Enqueue(line);
+        echo?.Invoke(line);
+        lock (_gate)
+        {
+            Monitor.PulseAll(_gate);
+        }
+    }
+
+    /// <summary>Waits until at least <paramref name="count"/> stderr lines match; false on timeout or exit.</summary>
+    public bool WaitForLines(Func<string, bool> match, int count, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        lock (_gate)
+        {
+            while (true)
+            {
+                if (_lines.Count(match) >= count)
+                {
+                    return true;
+                }
+                var left = deadline - DateTime.UtcNow;
+                if (left <= TimeSpan.Zero || _process.HasExited)
+                {
+                    return _lines.Count(match) >= count;
+                }
+                Monitor.Wait(_gate, left < TimeSpan.FromMilliseconds(200) ? left : TimeSpan.FromMilliseconds(200));
+            }
+        }
+    }
+
+    public int CountLines(Func<string, bool> match) => _lines.Count(match);
+
+    /// <summary>SIGTERM: the node leaves the cluster gracefully.</summary>
+    public void Terminate()
+    {
+        if (!_process.HasExited)
+        {
+            using var kill = Process.Start(new ProcessStartInfo("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]) { UseShellExecute = false });
+            kill?.WaitForExit(5000);
+        }
+    }
+
+    /// <summary>SIGKILL: the node dies without a word (as in a crash).</summary>
+    public void Kill()
+    {
+        if (!_process.HasExited)
+        {
+            try
+            {
+                _process.Kill(entireProcessTree: true);
+            }
+            catch (InvalidOperationException)
+            {
+                // exited meanwhile
+            }
+        }
+    }
+
+    public bool WaitForExit(TimeSpan timeout) => _process.WaitForExit(timeout);
+
+    public void Dispose()
+    {
+        Kill();
+        _process.WaitForExit(5000);
+        _process.Dispose();
+    }
+}

@@ -1,0 +1,131 @@
+using System.Diagnostics;
+using System.Security.Cryptography;
+using System.Text;
+using FoldCluster.Core;
+
+namespace FoldCluster.Cluster.Trainers;
+
+/// <summary>
+/// A stand-in trainer for orchestration tests and benchmarks (`--trainer simulated:SECONDS`): it waits SECONDS per job,
+/// split into four epochs (two per training stage), reports each epoch, stops within one "batch" (25 ms at most) when
+/// cancelled, and returns made-up but consistent metrics that depend only on the job key: 40 test utterances
+/// (10 per class), predictions drawn from a key-seeded generator, and UA, WA, macro-F1, weighted-F1 computed from
+/// the confusion matrix of those predictions.
+/// Training overrides can ask for failures: `simulated.fail = bad-input | oom | error`.
+/// </summary>
+public sealed class SimulatedTrainer(TimeSpan perJob) : IJobTrainer
+{
+    public const int EpochsPerStage = 2;
+    public const int UtterancesPerClass = 10;
+    private static readonly TimeSpan Batch = TimeSpan.FromMilliseconds(25);
+
+    public TimeSpan PerJob { get; } = perJob;
+
+    /// <summary>Parses "simulated:SECONDS" (SECONDS &gt;= 0, fractions allowed).</summary>
+    public static SimulatedTrainer Parse(string spec)
+    {
+        var text = spec["simulated:".Length..];
+        if (!double.TryParse(text, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var seconds)
+            || seconds < 0 || seconds > 86_400 || double.IsNaN(seconds))
+        {
+            throw new BadInputException($"--trainer '{spec}': expected simulated:SECONDS with SECONDS a number from 0 to 86400");
+        }
+        return new SimulatedTrainer(TimeSpan.FromSeconds(seconds));
+    }
+
+    public TrainingOutcome Run(JobRequest request, Action<EpochReport> onEpoch, CancellationToken cancellationToken)
+    {
+        var clock = Stopwatch.StartNew();
+        if (request.TrainingOverrides.TryGetValue("simulated.fail", out var fail))
+        {
+            switch (fail)
+            {
+                case "bad-input": throw new BadInputException($"simulated bad input for job {request.Key.Canonical}");
+                case "oom": throw new OutOfMemoryException($"simulated out of memory for job {request.Key.Canonical}");
+                case "error": throw new InvalidOperationException($"simulated transient error for job {request.Key.Canonical}");
+            }
+        }
+        var random = new Random(Seed(request.Key));
+        var epochs = new List<EpochReport>();
+        var total = 2 * EpochsPerStage;
+        var index = 0;
+        for (var stage = 1; stage <= 2; stage++)
+        {
+            for (var epoch = 1; epoch <= EpochsPerStage; epoch++)
+            {
+                index++;
+                // Wait until this epoch's share of the job time, in batches, so a cancel is seen within one batch.
+                var until = TimeSpan.FromTicks(PerJob.Ticks * index / total);
+                while (clock.Elapsed < until)
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                    var left = until - clock.Elapsed;
+                    if (left > TimeSpan.Zero && cancellationToken.WaitHandle.WaitOne(left < Batch ? left : Batch))
+                    {
+                        cancellationToken.ThrowIfCancellationRequested();
+                    }
+                }
+                cancellationToken.ThrowIfCancellationRequested();
+                var loss = 1.5 / (index + random.NextDouble());
+                var report = stage == 1
+                    ? new EpochReport(stage, epoch, EpochsPerStage, loss, loss * 1.1, null)
+                    : new EpochReport(stage, epoch, EpochsPerStage, loss, loss * 1.1, 0.4 + 0.1 * epoch);
+                epochs.Add(report);
+                onEpoch(report);
+            }
+        }
+        var predictions = new List<UtterancePrediction>();
+        var accuracy = 0.45 + random.NextDouble() * 0.35;
+        foreach (var truth in Emotions.All)
+        {
+            for (var i = 0; i < UtterancesPerClass; i++)
+            {
+                var predicted = random.NextDouble() < accuracy ? truth : (Emotion)random.Next(Emotions.Count);
+                predictions.Add(new UtterancePrediction($"sim_{(int)truth}_{i:00}", truth, predicted));
+            }
+        }
+        return new TrainingOutcome(MetricsOf(predictions), EpochsPerStage, clock.Elapsed.TotalSeconds, predictions, epochs);
+    }
+
+    /// <summary>Metrics of a list of predictions: UA = mean recall, WA = accuracy, F1 per class from the confusion.</summary>
+    public static ClassificationMetrics MetricsOf(IReadOnlyList<UtterancePrediction> predictions)
+    {
+        var confusion = new int[Emotions.Count][];
+        for (var i = 0; i < Emotions.Count; i++)
+        {
+            confusion[i] = new int[Emotions.Count];
+        }
+        foreach (var p in predictions)
+        {
+            confusion[(int)p.True][(int)p.Predicted]++;
+        }
+        var n = predictions.Count;
+        double recallSum = 0, f1Sum = 0, weightedF1 = 0, correct = 0;
+        for (var c = 0; c < Emotions.Count; c++)
+        {
+            var support = confusion[c].Sum();
+            var predictedAs = confusion.Sum(row => row[c]);
+            var tp = confusion[c][c];
+            correct += tp;
+            var recall = support == 0 ? 0 : (double)tp / support;
+            var precision = predictedAs == 0 ? 0 : (double)tp / predictedAs;
+            var f1 = precision + recall == 0 ? 0 : 2 * precision * recall / (precision + recall);
+            recallSum += recall;
+            f1Sum += f1;
+            weightedF1 += f1 * support;
+        }
+        return new ClassificationMetrics(recallSum / Emotions.Count, correct / n, f1Sum / Emotions.Count, weightedF1 / n, confusion);
+    }
+
+    private static int Seed(JobKey key) =>
+        BitConverter.ToInt32(SHA256.HashData(Encoding.UTF8.GetBytes(key.Canonical)), 0);
+}
+
+/// <summary>The real trainer is wired in by the executable; a build without it says so clearly.</summary>
+public sealed class UnavailableTrainer : IJobTrainer
+{
+    public const string Message = "real trainer not available in this build; use --trainer simulated:SECONDS";
+
+    public TrainingOutcome Run(JobRequest request, Action<EpochReport> onEpoch, CancellationToken cancellationToken) =>
+        throw new BadInputException(Message);
+}

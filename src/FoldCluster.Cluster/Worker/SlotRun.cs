@@ -1,0 +1,154 @@
+using System.Diagnostics;
+using Akka.Actor;
+using FoldCluster.Cluster.Infrastructure;
+using FoldCluster.Cluster.Messages;
+using FoldCluster.Core;
+using FoldCluster.Storage.Jobs;
+
+namespace FoldCluster.Cluster.Worker;
+
+/// <summary>How a slot's attempt ended.</summary>
+public enum SlotEnd
+{
+    Stored,
+    RejectedStale,
+    FailedRetryable,
+    FailedPermanently,
+    Stopped,
+}
+
+/// <summary>Slot thread -> worker actor (local only).</summary>
+public sealed record SlotEnded(string Slot, long JobId, int Attempt, SlotEnd End, string Detail, double Seconds) : INoSerializationVerificationNeeded;
+
+/// <summary>Slot thread -> worker actor: training returned; only storing the result is left (local only).</summary>
+public sealed record SlotTrained(string Slot, long JobId, int Attempt) : INoSerializationVerificationNeeded;
+
+/// <summary>Slot thread -> worker actor: an epoch was recorded (local only; forwarded to the coordinator).</summary>
+public sealed record SlotProgress(string Slot, long JobId, int Attempt, EpochReport Epoch) : INoSerializationVerificationNeeded;
+
+/// <summary>
+/// One attempt of one job on one slot, on its own dedicated thread (TorchSharp dispose scopes are thread-bound;
+/// DESIGN.md section 8). The thread talks to PostgreSQL directly (blocking is fine on an owned thread) and tells
+/// the worker actor what happened; it never touches actor state.
+/// </summary>
+public sealed class SlotRun
+{
+    private readonly CancellationTokenSource _cancel = new();
+    private readonly IJobStore _store;
+    private readonly RetryingCalls _db;
+    private readonly IJobTrainer _trainer;
+    private readonly JobRequest _request;
+    private readonly IActorRef _worker;
+    private readonly TimeSpan _lease;
+    private readonly CancellationToken _abort;
+    private volatile string? _stopReason;
+    private volatile EpochReport? _lastEpoch;
+
+    public SlotRun(string slot, long jobId, int attempt, JobRequest request, IJobTrainer trainer, IJobStore store, RetryingCalls db,
+        TimeSpan lease, IActorRef worker, CancellationToken abort)
+    {
+        Slot = slot;
+        JobId = jobId;
+        Attempt = attempt;
+        _request = request;
+        _trainer = trainer;
+        _store = store;
+        _db = db;
+        _lease = lease;
+        _worker = worker;
+        _abort = abort;
+        Thread = new Thread(Body) { IsBackground = true, Name = $"slot {slot} job {jobId}" };
+    }
+
+    public string Slot { get; }
+
+    public long JobId { get; }
+
+    public int Attempt { get; }
+
+    public Thread Thread { get; }
+
+    public EpochReport? LastEpoch => _lastEpoch;
+
+    public bool StopRequested => _stopReason is not null;
+
+    public void Start() => Thread.Start();
+
+    /// <summary>Stops the training within one batch (the trainer checks the token between batches).</summary>
+    public void Stop(string reason)
+    {
+        _stopReason ??= reason;
+        _cancel.Cancel();
+    }
+
+    private void Body()
+    {
+        var clock = Stopwatch.StartNew();
+        SlotEnded ended;
+        try
+        {
+            var outcome = _trainer.Run(_request, OnEpoch, _cancel.Token);
+            if (_cancel.IsCancellationRequested)
+            {
+                // Cancelled after the last batch: the attempt is fenced off or the node leaves; the store decides.
+                _cancel.Token.ThrowIfCancellationRequested();
+            }
+            // The slot may take its next job while this thread stores the result (storing is I/O, not training).
+            _worker.Tell(new SlotTrained(Slot, JobId, Attempt));
+            var stored = _db.Run($"store the result of job {JobId}", ct => _store.StoreResultAsync(JobId, Attempt, outcome, ct), _abort);
+            ended = stored == StoreResultOutcome.Stored
+                ? new SlotEnded(Slot, JobId, Attempt, SlotEnd.Stored, "result stored", clock.Elapsed.TotalSeconds)
+                : new SlotEnded(Slot, JobId, Attempt, SlotEnd.RejectedStale,
+                    "result rejected: the attempt is no longer current (fenced off)", clock.Elapsed.TotalSeconds);
+        }
+        catch (OperationCanceledException) when (_cancel.IsCancellationRequested)
+        {
+            ended = new SlotEnded(Slot, JobId, Attempt, SlotEnd.Stopped, _stopReason ?? "cancelled", clock.Elapsed.TotalSeconds);
+        }
+        catch (Exception e) when (e is BadInputException || IsOutOfMemory(e))
+        {
+            // Cannot succeed on retry (DESIGN.md section 8): the job fails at once with its reason; the sweep goes on.
+            var reason = e is BadInputException ? e.Message : $"out of memory: {e.Message}";
+            ended = Fail(reason, retryable: false, clock);
+        }
+        catch (Exception e)
+        {
+            ended = Fail($"{e.GetType().Name}: {e.Message}", retryable: true, clock);
+        }
+        _worker.Tell(ended);
+    }
+
+    private SlotEnded Fail(string reason, bool retryable, Stopwatch clock)
+    {
+        try
+        {
+            var current = _db.Run($"record the failure of job {JobId}", ct => _store.FailAsync(JobId, Attempt, reason, retryable, ct), _abort);
+            var end = !current ? SlotEnd.RejectedStale : retryable ? SlotEnd.FailedRetryable : SlotEnd.FailedPermanently;
+            return new SlotEnded(Slot, JobId, Attempt, end, reason, clock.Elapsed.TotalSeconds);
+        }
+        catch (Exception e)
+        {
+            // The database stayed away: the lease expires and the coordinator requeues the job.
+            return new SlotEnded(Slot, JobId, Attempt, SlotEnd.FailedRetryable, $"{reason} (not recorded: {e.Message})", clock.Elapsed.TotalSeconds);
+        }
+    }
+
+    private void OnEpoch(EpochReport epoch)
+    {
+        _lastEpoch = epoch;
+        _worker.Tell(new SlotProgress(Slot, JobId, Attempt, epoch));
+        var current = _db.Run($"record an epoch of job {JobId}", ct => _store.RecordEpochAsync(JobId, Attempt, epoch, _lease, ct), _abort);
+        if (!current)
+        {
+            Stop("the attempt is no longer current (sweep cancelled or job reassigned)");
+            _cancel.Token.ThrowIfCancellationRequested();
+        }
+    }
+
+    /// <summary>CLR out-of-memory, or libtorch's allocator failing (CPU "DefaultCPUAllocator" / CUDA "out of memory").</summary>
+    public static bool IsOutOfMemory(Exception e) =>
+        e is OutOfMemoryException
+        || e.Message.Contains("out of memory", StringComparison.OrdinalIgnoreCase)
+        || e.Message.Contains("DefaultCPUAllocator: can't allocate memory", StringComparison.Ordinal)
+        || (e.InnerException is not null && IsOutOfMemory(e.InnerException));
+}

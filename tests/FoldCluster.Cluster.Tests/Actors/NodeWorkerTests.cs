@@ -1,0 +1,166 @@
+using Akka.Actor;
+using Dapper;
+using FoldCluster.Cluster.Coordinator;
+using FoldCluster.Cluster.Messages;
+using FoldCluster.Cluster.Trainers;
+using FoldCluster.Cluster.Worker;
+using FoldCluster.Core;
+using FoldCluster.Storage.Jobs;
+using FoldCluster.Storage.Sweeps;
+using FoldCluster.Tests.Shared;
+
+namespace FoldCluster.Cluster.Tests.Actors;
+
+/// <summary>The worker actor with its slot threads, the real job store and PostgreSQL; a probe plays the coordinator.</summary>
+public sealed class NodeWorkerTests : Akka.TestKit.Xunit2.TestKit, IAsyncLifetime
+{
+    private TestDatabase _db = null!;
+    private JobStore _store = null!;
+    private readonly string _workerId;
+
+    public NodeWorkerTests() : base(ClusterTestKit.Config(), "worker-test")
+    {
+        var cluster = Akka.Cluster.Cluster.Get(Sys);
+        _workerId = WorkerIdentity.Of(cluster.SelfUniqueAddress);
+    }
+
+    public async Task InitializeAsync()
+    {
+        _db = await TestDatabase.CreateAsync();
+        _store = new JobStore(_db.DataSource);
+        await new SweepStore(_db.DataSource).SubmitAsync(SimulatedSweep.Spec("worker-test", 1), "test");
+    }
+
+    public async Task DisposeAsync() => await _db.DisposeAsync();
+
+    /// <summary>Starts a worker with one slot and plays the coordinator up to the slot's first RequestWork.</summary>
+    private (IActorRef Worker, Akka.TestKit.TestProbe Coordinator) StartWorker(IJobTrainer trainer)
+    {
+        var coordinator = CreateTestProbe();
+        var setup = new WorkerSetup(_workerId, "w1", ["cpu:0"], _ => trainer, Path.GetTempPath(), null);
+        var worker = Sys.ActorOf(NodeWorker.Props(setup, _store, coordinator.Ref, ClusterTestKit.Settings(Sys), _ => { }));
+        coordinator.ExpectMsg<RegisterWorker>(TimeSpan.FromSeconds(5));
+        coordinator.Reply(new WorkerRegistered("test-coordinator"));
+        coordinator.FishForMessage(m => m is RequestWork, TimeSpan.FromSeconds(5));
+        return (worker, coordinator);
+    }
+
+    private async Task<JobAssigned> ClaimForAsync(string worker)
+    {
+        var job = await _store.ClaimNextAsync(worker, "cpu:0", TimeSpan.FromMinutes(5), CancellationToken.None);
+        Assert.NotNull(job);
+        return new JobAssigned("cpu:0", job.JobId, job.Attempt, job.SweepName, job.Key, job.Dataset, job.TrainingOverrides, 300);
+    }
+
+    [Fact]
+    public async Task A_late_result_from_a_fenced_off_attempt_is_rejected()
+    {
+        var trainer = new GateTrainer();
+        var (worker, coordinator) = StartWorker(trainer);
+        var first = await ClaimForAsync(_workerId);
+        worker.Tell(first, coordinator.Ref);
+        Assert.True(trainer.Started.Wait(TimeSpan.FromSeconds(10)));
+
+        // The worker is thought dead: its attempt is fenced off, another worker runs attempt 2 and stores it.
+        Assert.Equal(1, await _store.RequeueWorkerAsync(_workerId, "test: presumed dead", CancellationToken.None));
+        var second = await ClaimForAsync("other:1#2");
+        Assert.Equal(2, second.Attempt);
+        Assert.Equal(StoreResultOutcome.Stored,
+            await _store.StoreResultAsync(second.JobId, second.Attempt, GateTrainer.Outcome(), CancellationToken.None));
+
+        // The first worker was only slow: its result arrives late and must be refused.
+        trainer.Release.Set();
+        // The slot asks for its next job as soon as training returned (while the old thread stores), then reports.
+        var seen = new List<object>();
+        var finished = (JobFinished)coordinator.FishForMessage(m => { seen.Add(m); return m is JobFinished; }, TimeSpan.FromSeconds(10));
+        Assert.Contains(seen, m => m is RequestWork);
+        Assert.Equal((first.JobId, 1, false), (finished.JobId, finished.Attempt, finished.Stored));
+
+        using var c = _db.DataSource.OpenConnection();
+        Assert.Equal([2], c.Query<int>("select attempt from results where job_id = @id", new { id = first.JobId }));
+        Assert.Equal("succeeded", c.QuerySingle<string>("select state from jobs where job_id = @id", new { id = first.JobId }));
+    }
+
+    [Fact]
+    public async Task CancelJob_stops_training_within_one_batch_and_stores_nothing()
+    {
+        var (worker, coordinator) = StartWorker(new SimulatedTrainer(TimeSpan.FromMinutes(10)));
+        var assigned = await ClaimForAsync(_workerId);
+        worker.Tell(assigned, coordinator.Ref);
+        coordinator.ExpectNoMsg(TimeSpan.FromMilliseconds(300));
+
+        worker.Tell(new CancelJob(assigned.JobId, assigned.Attempt, "sweep cancelled"));
+
+        var stopped = (JobStopped)coordinator.FishForMessage(m => m is JobStopped, TimeSpan.FromSeconds(5));
+        Assert.Equal("sweep cancelled", stopped.Reason);
+        using var c = _db.DataSource.OpenConnection();
+        Assert.Equal(0, c.QuerySingle<int>("select count(*)::int from results"));
+    }
+
+    [Fact]
+    public async Task Cancelling_the_sweep_stops_its_running_job_at_the_next_epoch()
+    {
+        var (worker, coordinator) = StartWorker(new SimulatedTrainer(TimeSpan.FromSeconds(8)));
+        var assigned = await ClaimForAsync(_workerId);
+        worker.Tell(assigned, coordinator.Ref);
+
+        Assert.True(await new SweepStore(_db.DataSource).CancelAsync("worker-test") > 0);
+
+        // The next epoch write (after 2 s) is refused: the attempt is no longer current, training stops.
+        var stopped = (JobStopped)coordinator.FishForMessage(m => m is JobStopped, TimeSpan.FromSeconds(6));
+        Assert.Contains("no longer current", stopped.Reason, StringComparison.Ordinal);
+        using var c = _db.DataSource.OpenConnection();
+        Assert.Equal("cancelled", c.QuerySingle<string>("select state from jobs where job_id = @id", new { id = assigned.JobId }));
+        Assert.Equal(0, c.QuerySingle<int>("select count(*)::int from results"));
+    }
+
+    [Fact]
+    public async Task Bad_input_fails_the_job_at_once_with_its_reason()
+    {
+        var (worker, coordinator) = StartWorker(new SimulatedTrainer(TimeSpan.Zero));
+        var assigned = await ClaimForAsync(_workerId);
+        worker.Tell(assigned with { TrainingOverrides = new Dictionary<string, string> { ["simulated.fail"] = "bad-input" } }, coordinator.Ref);
+
+        var failed = (JobFailed)coordinator.FishForMessage(m => m is JobFailed, TimeSpan.FromSeconds(10));
+        Assert.False(failed.Retryable);
+        using var c = _db.DataSource.OpenConnection();
+        var (state, error) = c.QuerySingle<(string, string)>("select state, error from jobs where job_id = @id", new { id = assigned.JobId });
+        Assert.Equal("failed", state);
+        Assert.Contains("simulated bad input", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_finished_job_stores_its_result_and_epochs_once()
+    {
+        var (worker, coordinator) = StartWorker(new SimulatedTrainer(TimeSpan.FromMilliseconds(100)));
+        var assigned = await ClaimForAsync(_workerId);
+        worker.Tell(assigned, coordinator.Ref);
+
+        var finished = (JobFinished)coordinator.FishForMessage(m => m is JobFinished, TimeSpan.FromSeconds(10));
+        Assert.True(finished.Stored);
+        using var c = _db.DataSource.OpenConnection();
+        Assert.Equal(1, c.QuerySingle<int>("select count(*)::int from results where job_id = @id and attempt = 1", new { id = assigned.JobId }));
+        Assert.Equal(4, c.QuerySingle<int>("select count(*)::int from epoch_metrics where job_id = @id", new { id = assigned.JobId }));
+        Assert.Equal(40, c.QuerySingle<int>("select count(*)::int from predictions where job_id = @id", new { id = assigned.JobId }));
+    }
+
+    /// <summary>A trainer that waits for the test to release it, then returns a fixed outcome (no epochs reported).</summary>
+    private sealed class GateTrainer : IJobTrainer
+    {
+        public ManualResetEventSlim Started { get; } = new();
+        public ManualResetEventSlim Release { get; } = new();
+
+        public static TrainingOutcome Outcome()
+        {
+            var predictions = new List<UtterancePrediction> { new("u1", Emotion.Angry, Emotion.Angry), new("u2", Emotion.Sad, Emotion.Happy) };
+            return new TrainingOutcome(SimulatedTrainer.MetricsOf(predictions), 1, 0.1, predictions, []);
+        }
+
+        public TrainingOutcome Run(JobRequest request, Action<EpochReport> onEpoch, CancellationToken cancellationToken)
+        {
+            Started.Set();
+            Release.Wait(cancellationToken);
+            return Outcome();
+        }
+    }
+}

@@ -1,0 +1,187 @@
+using Dapper;
+using FoldCluster.Cluster.Hosting;
+using FoldCluster.Cluster.Trainers;
+using FoldCluster.Storage;
+using FoldCluster.Storage.Sweeps;
+using FoldCluster.Tests.Shared;
+using Xunit.Abstractions;
+
+namespace FoldCluster.Cluster.Tests.MultiProcess;
+
+/// <summary>Multi-process runs share the machine's cores; run them one after another.</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class ClusterProcesses
+{
+    public const string Name = "cluster processes";
+}
+
+/// <summary>
+/// DESIGN.md section 8 with real node processes on loopback, the real job store and a real PostgreSQL:
+/// the sweep finishes with exactly one stored result per job through worker loss, coordinator loss and a
+/// database restart.
+/// </summary>
+[Collection(ClusterProcesses.Name)]
+public sealed class ClusterProcessTests(ITestOutputHelper output) : IAsyncLifetime
+{
+    private static readonly TimeSpan Startup = TimeSpan.FromSeconds(60);
+    private TestDatabase _db = null!;
+
+    public async Task InitializeAsync() => _db = await TestDatabase.CreateAsync();
+
+    public async Task DisposeAsync() => await _db.DisposeAsync();
+
+    private static bool IsRegistration(string line) => line.Contains(" registered with ", StringComparison.Ordinal);
+
+    private static bool IsJobStart(string line) => line.Contains("] worker: slot ", StringComparison.Ordinal) && line.Contains(" started job ", StringComparison.Ordinal);
+
+    private static async Task<SweepSubmission> SubmitAsync(Npgsql.NpgsqlDataSource dataSource, string name, int jobs) =>
+        await new SweepStore(dataSource).SubmitAsync(SimulatedSweep.Spec(name, jobs), "test");
+
+    /// <summary>Starts n1 (coordinator, worker), n2 (coordinator, worker), n3 (worker) and waits for the coordinator on n1 to see all three.</summary>
+    private static (NodeProcess N1, NodeProcess N2, NodeProcess N3) StartThree(LocalCluster cluster, string trainer)
+    {
+        var n1 = cluster.Start(0, "coordinator,worker", trainer);
+        Assert.True(n1.WaitForLines(l => l.Contains("this node is now the coordinator", StringComparison.Ordinal), 1, Startup), cluster.Tail());
+        var n2 = cluster.Start(1, "coordinator,worker", trainer);
+        var n3 = cluster.Start(2, "worker", trainer);
+        Assert.True(n1.WaitForLines(IsRegistration, 3, Startup), cluster.Tail());
+        return (n1, n2, n3);
+    }
+
+    [Fact]
+    public async Task Three_nodes_finish_a_40_job_sweep_with_one_result_per_job_and_a_resubmission_creates_no_jobs()
+    {
+        using var cluster = new LocalCluster(_db.ConnectionString, 3, output);
+        StartThree(cluster, "simulated:0.2");
+
+        var sweep = await SubmitAsync(_db.DataSource, "three-nodes", 40);
+        Assert.Equal(40, sweep.JobsCreated);
+        cluster.WaitForSweep(sweep.SweepId, TimeSpan.FromSeconds(60));
+
+        SweepInvariants.ExactlyOneResultPerJob(_db.DataSource, sweep.SweepId, 40);
+        await using var c = await _db.DataSource.OpenConnectionAsync();
+        var attempts = await c.ExecuteScalarAsync<int>("select count(*)::int from job_attempts");
+        var workers = await c.ExecuteScalarAsync<int>("select count(distinct worker)::int from job_attempts");
+        Assert.Equal(3, workers);
+
+        var again = await SubmitAsync(_db.DataSource, "three-nodes", 40);
+        Assert.False(again.Created);
+        Assert.Equal((0, 40), (again.JobsCreated, again.JobsTotal));
+        await Task.Delay(TimeSpan.FromSeconds(1));
+        Assert.Equal(attempts, await c.ExecuteScalarAsync<int>("select count(*)::int from job_attempts"));
+        Assert.Equal(40, await c.ExecuteScalarAsync<int>("select count(*)::int from jobs"));
+    }
+
+    [Fact]
+    public async Task Killing_a_worker_mid_jobs_moves_its_jobs_to_other_workers()
+    {
+        using var cluster = new LocalCluster(_db.ConnectionString, 3, output);
+        var (_, _, n3) = StartThree(cluster, "simulated:0.5");
+        var n3Id = n3.Lines.Select(l => System.Text.RegularExpressions.Regex.Match(l, @"worker id ([^)]+)\)")).First(m => m.Success).Groups[1].Value;
+
+        var sweep = await SubmitAsync(_db.DataSource, "kill-worker", 40);
+        Assert.True(n3.WaitForLines(IsJobStart, 3, TimeSpan.FromSeconds(30)), cluster.Tail());
+        n3.Kill();
+
+        cluster.WaitForSweep(sweep.SweepId, TimeSpan.FromSeconds(90));
+        SweepInvariants.ExactlyOneResultPerJob(_db.DataSource, sweep.SweepId, 40);
+        await using var c = await _db.DataSource.OpenConnectionAsync();
+        // The killed worker had jobs running; they were lost there and finished elsewhere.
+        var lost = (await c.QueryAsync<long>("select job_id from job_attempts where worker = @n3Id and outcome = 'lost'", new { n3Id })).ToArray();
+        Assert.NotEmpty(lost);
+        Assert.Equal(0, await c.ExecuteScalarAsync<int>(
+            "select count(*)::int from results r join job_attempts a on a.job_id = r.job_id and a.attempt = r.attempt where a.worker = @n3Id and r.job_id = any(@lost)",
+            new { n3Id, lost }));
+    }
+
+    [Fact]
+    public async Task Killing_the_coordinator_node_moves_the_coordinator_and_the_sweep_finishes()
+    {
+        using var cluster = new LocalCluster(_db.ConnectionString, 3, output);
+        var (n1, n2, _) = StartThree(cluster, "simulated:0.4");
+
+        var sweep = await SubmitAsync(_db.DataSource, "kill-coordinator", 40);
+        LocalCluster.WaitForResults(_db.DataSource, sweep.SweepId, 6, TimeSpan.FromSeconds(30));
+        n1.Kill();
+
+        Assert.True(n2.WaitForLines(l => l.Contains("this node is now the coordinator", StringComparison.Ordinal), 1, TimeSpan.FromSeconds(45)), cluster.Tail());
+        cluster.WaitForSweep(sweep.SweepId, TimeSpan.FromSeconds(90));
+        SweepInvariants.ExactlyOneResultPerJob(_db.DataSource, sweep.SweepId, 40);
+    }
+
+    [Fact]
+    public async Task A_PostgreSQL_restart_mid_sweep_delays_writes_and_loses_nothing()
+    {
+        // A private server: restarting the shared one would disturb every other test.
+        var state = Directory.CreateTempSubdirectory("foldcluster-pg-restart-");
+        var server = EmbeddedPostgres.FromStateDirectory(state.FullName, LocalCluster.FreePorts(1)[0]);
+        server.Up(output.WriteLine);
+        try
+        {
+            await using var dataSource = Database.CreateDataSource(server.ConnectionString, "foldcluster-tests");
+            await MigrationRunner.MigrateAsync(dataSource, MigrationRunner.Embedded());
+            using var cluster = new LocalCluster(server.ConnectionString, 3, output);
+            StartThree(cluster, "simulated:0.3");
+
+            var sweep = await SubmitAsync(dataSource, "db-restart", 40);
+            LocalCluster.WaitForResults(dataSource, sweep.SweepId, 8, TimeSpan.FromSeconds(30));
+            server.Down(output.WriteLine);
+            await Task.Delay(TimeSpan.FromSeconds(2));
+            server.Up(output.WriteLine);
+
+            cluster.WaitForSweep(sweep.SweepId, TimeSpan.FromSeconds(120), dataSource);
+            SweepInvariants.ExactlyOneResultPerJob(dataSource, sweep.SweepId, 40);
+            Assert.Contains(cluster.Tail().Split('\n'), l => l.Contains("database unreachable", StringComparison.Ordinal)
+                || l.Contains("retrying", StringComparison.Ordinal));
+        }
+        finally
+        {
+            Npgsql.NpgsqlConnection.ClearAllPools();
+            server.Down(output.WriteLine);
+            // When the server runs as another system user its data directory lives elsewhere, linked from the state folder.
+            var target = new DirectoryInfo(server.DataDirectory).LinkTarget;
+            state.Delete(recursive: true);
+            if (target is not null && Directory.Exists(target))
+            {
+                Directory.Delete(target, recursive: true);
+                var parent = Path.GetDirectoryName(target);
+                if (parent is not null && Directory.Exists(parent) && !Directory.EnumerateFileSystemEntries(parent).Any())
+                {
+                    Directory.Delete(parent);
+                }
+            }
+        }
+    }
+
+    [Fact]
+    public void A_node_refuses_a_port_in_use_with_exit_code_2()
+    {
+        var port = LocalCluster.FreePorts(1)[0];
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, port);
+        listener.Start();
+        using var node = NodeProcess.Start(LocalCluster.FoldclusterDll, "busy",
+            ["--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--db", _db.ConnectionString, "--trainer", "simulated:1"]);
+        Assert.True(node.WaitForExit(TimeSpan.FromSeconds(30)));
+        Assert.Equal(2, node.ExitCode);
+        Assert.Contains(node.Lines, l => l == $"error: port {port} on 127.0.0.1 is already in use; choose another with --port");
+    }
+
+    [Fact]
+    public async Task SIGTERM_leaves_gracefully_and_puts_running_jobs_back_in_the_queue()
+    {
+        using var cluster = new LocalCluster(_db.ConnectionString, 1, output);
+        var n1 = cluster.Start(0, "coordinator,worker", "simulated:30");
+        Assert.True(n1.WaitForLines(IsRegistration, 1, Startup), cluster.Tail());
+        var sweep = await SubmitAsync(_db.DataSource, "sigterm", 2);
+        Assert.True(n1.WaitForLines(IsJobStart, 2, TimeSpan.FromSeconds(20)), cluster.Tail());
+
+        n1.Terminate();
+
+        Assert.True(n1.WaitForExit(TimeSpan.FromSeconds(30)), cluster.Tail());
+        Assert.Equal(0, n1.ExitCode);
+        await using var c = await _db.DataSource.OpenConnectionAsync();
+        Assert.Equal([("queued", 2)], (await c.QueryAsync<(string, int)>(
+            "select state, count(*)::int from jobs where sweep_id = @id group by state", new { id = sweep.SweepId })).ToArray());
+        Assert.Contains(n1.Lines, l => l.Contains("put 2 running job(s) back in the queue", StringComparison.Ordinal));
+    }
+}
