@@ -119,12 +119,31 @@ public sealed class NodeStartCommand : Command<NodeStartSettings>
     }
 }
 
-/// <summary>
-/// The real trainer (feature cache + two-stage CMHA training) for `--trainer real`. This build does not wire it yet;
-/// the node refuses to start as a worker rather than failing every job.
-/// </summary>
+/// <summary>The real trainer for `--trainer real`: the worker's feature cache + the two-stage model trainer.</summary>
 public static class RealTrainer
 {
-    public static IJobTrainer Create(NodeOptions options) =>
-        throw new BadInputException(UnavailableTrainer.Message);
+    public const string ThreadsVariable = "FOLDCLUSTER_THREADS_PER_SLOT";
+
+    public static IJobTrainer Create(NodeOptions options)
+    {
+        var name = options.NodeName;
+        return new Wiring.RealJobTrainer(ThreadsPerSlot(options.Slots), line =>
+            Console.Error.WriteLine($"{DateTime.UtcNow.ToString("HH:mm:ss.fff", CultureInfo.InvariantCulture)} [{name}] {line}"));
+    }
+
+    /// <summary>
+    /// libtorch threads per slot: $FOLDCLUSTER_THREADS_PER_SLOT, else the cores shared out between the node's CPU
+    /// slots (at least one), so slots do not oversubscribe the machine.
+    /// </summary>
+    public static int ThreadsPerSlot(IReadOnlyList<string> slots)
+    {
+        if (Environment.GetEnvironmentVariable(ThreadsVariable) is { Length: > 0 } text)
+        {
+            return int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) && n >= 1
+                ? n
+                : throw new BadInputException($"{ThreadsVariable}='{text}' is not a positive integer");
+        }
+        var cpuSlots = Math.Max(1, slots.Count(s => s.StartsWith("cpu", StringComparison.Ordinal)));
+        return Math.Max(1, Environment.ProcessorCount / cpuSlots);
+    }
 }

@@ -168,7 +168,6 @@ public sealed class TrainCommand : Command<TrainSettings>
         {
             return SyntheticFeatures.Generate(count, settings.Seed);
         }
-        throw new BadInputException(
-            $"reading the feature cache (--features {settings.Features} --dataset {settings.Dataset}) is not available in this build; use --synthetic-features COUNT");
+        return FoldCluster.Features.FeatureStore.Load(settings.Features!, settings.Dataset!);
     }
 }
