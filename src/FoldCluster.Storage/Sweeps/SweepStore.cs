@@ -155,6 +155,32 @@ public sealed class SweepStore(NpgsqlDataSource dataSource)
         return cancelled;
     }
 
+    /// <summary>
+    /// Deletes the sweep with its jobs, attempts, epochs, results and predictions. Refused while jobs of it are
+    /// running (cancel it first), so no worker writes into a sweep that is gone.
+    /// </summary>
+    /// <returns>The number of jobs deleted.</returns>
+    public async Task<int> DeleteAsync(string name, CancellationToken ct = default)
+    {
+        await using var connection = await Database.OpenAsync(dataSource, ct).ConfigureAwait(false);
+        await using var transaction = await connection.BeginTransactionAsync(ct).ConfigureAwait(false);
+        var sweepId = await connection.QuerySingleOrDefaultAsync<long?>(new CommandDefinition(
+            "select sweep_id from sweeps where name = @name for update", new { name }, transaction, cancellationToken: ct)).ConfigureAwait(false)
+            ?? throw await UnknownSweepAsync(connection, name, ct).ConfigureAwait(false);
+        var running = await connection.ExecuteScalarAsync<int>(new CommandDefinition(
+            "select count(*)::int from jobs where sweep_id = @sweepId and state = 'running'", new { sweepId }, transaction, cancellationToken: ct)).ConfigureAwait(false);
+        if (running > 0)
+        {
+            throw new BadInputException($"sweep '{name}' has {running} running job(s); cancel it first (`foldcluster sweep cancel --name {name}`)");
+        }
+        var jobs = await connection.ExecuteScalarAsync<int>(new CommandDefinition(
+            "select count(*)::int from jobs where sweep_id = @sweepId", new { sweepId }, transaction, cancellationToken: ct)).ConfigureAwait(false);
+        await connection.ExecuteAsync(new CommandDefinition(
+            "delete from sweeps where sweep_id = @sweepId", new { sweepId }, transaction, cancellationToken: ct)).ConfigureAwait(false);
+        await transaction.CommitAsync(ct).ConfigureAwait(false);
+        return jobs;
+    }
+
     /// <summary>Failed jobs go back to the queue with a fresh retry budget (max_attempts raised past their attempts so far).</summary>
     /// <returns>The number of jobs requeued.</returns>
     public async Task<int> RetryFailedAsync(string name, CancellationToken ct = default)

@@ -24,6 +24,9 @@ public static class SweepCommands
             sweep.AddCommand<SweepRetryCommand>("retry")
                 .WithDescription("Put a sweep's failed jobs back in the queue with a fresh retry budget.")
                 .WithExample("sweep", "retry", "--name", "smoke", "--failed");
+            sweep.AddCommand<SweepDeleteCommand>("delete")
+                .WithDescription("Delete a sweep with its jobs and results (refused while jobs run; cancel first).")
+                .WithExample("sweep", "delete", "--name", "smoke", "--yes");
             sweep.AddCommand<SweepListCommand>("list")
                 .WithDescription("List the sweeps in the database with their job counts.")
                 .WithExample("sweep", "list");
