@@ -73,6 +73,27 @@ public class FeatureStoreTests(GeneratedIemocapFixture corpus) : IClassFixture<G
     }
 
     [Fact]
+    public void The_trainer_entry_point_uses_the_generated_corpus_settings_and_its_word2vec()
+    {
+        Assert.Equal(ExtractionOptions.Generated, ExtractionOptions.DefaultFor(corpus.Root));
+        Assert.Equal(ExtractionOptions.Paper, ExtractionOptions.DefaultFor(CorpusFixtures.Iemocap()));
+        Assert.Equal(new ExtractionOptions(2, 112), ExtractionOptions.Generated);
+        var cache = TestFolders.Create();
+        var messages = new List<string>();
+        var features = FeatureStore.LoadOrExtract(corpus.Source("trainer"), cache, new SyncMessages(messages.Add), CancellationToken.None);
+        Assert.Equal(CorpusReader.Read("iemocap", corpus.Root).Usable.Count, features.Utterances.Count);
+        Assert.Equal("trainer", features.Dataset);
+        Assert.Contains(messages, m => m.Contains("word2vec.bin", StringComparison.Ordinal));
+        var report = System.Text.Json.JsonDocument.Parse(File.ReadAllText(FeatureStore.ReportPath(cache, "trainer")));
+        Assert.Equal("fps=2;size=112;crop=F=Left,M=Right", report.RootElement.GetProperty("settings").GetString());
+    }
+
+    private sealed class SyncMessages(Action<string> handler) : IProgress<string>
+    {
+        public void Report(string value) => handler(value);
+    }
+
+    [Fact]
     public void Corrupt_and_truncated_entries_are_detected_and_recomputed()
     {
         var cache = TestFolders.Create();
