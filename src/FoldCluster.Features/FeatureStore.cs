@@ -93,7 +93,7 @@ public static partial class FeatureStore
         Report(0, $"reading cache for {index.Usable.Count} utterances");
         var missing = Missing();
         int fromCache = found.Count;
-        var skipped = index.MissingInputs().Select(p => new SkippedUtterance(IdOf(p.Message), p.File, p.Line, ReasonOf(p.Message))).ToList();
+        var skipped = index.Incomplete().Select(x => new SkippedUtterance(x.Utterance.Id, x.Utterance.LabelFile, x.Utterance.LabelLine, x.Reason)).ToList();
         int extracted = 0;
         if (missing.Count > 0)
         {
@@ -539,18 +539,6 @@ public static partial class FeatureStore
             throw new BadInputException($"dataset name '{name}' is not valid: use letters, digits, '.', '_' and '-' only");
         }
         return name;
-    }
-
-    private static string IdOf(string message)
-    {
-        var m = Regex.Match(message, @"^utterance (\S+) skipped: (.*)$");
-        return m.Success ? m.Groups[1].Value : "";
-    }
-
-    private static string ReasonOf(string message)
-    {
-        var m = Regex.Match(message, @"^utterance (\S+) skipped: (.*)$");
-        return m.Success ? m.Groups[2].Value : message;
     }
 
     [GeneratedRegex(@"^[A-Za-z0-9][A-Za-z0-9._-]*$")]

@@ -188,8 +188,14 @@ public class FeatureStoreTests(GeneratedIemocapFixture corpus) : IClassFixture<G
         File.WriteAllText(late.LabelFile, text.Replace(
             $"[{late.Start:F4} - {late.End:F4}]\t{late.Id}", $"[500.0000 - 501.5000]\t{late.Id}", StringComparison.Ordinal));
 
+        var noWav = index.Usable.First(u => u.Id != badWav.Id && u.Id != late.Id);
+        File.Delete(noWav.AudioPath!);
+
         var (features, report) = FeatureStore.LoadOrExtract(corpus.Source("broken", root), GeneratedIemocapFixture.Options, TestFolders.Create(), null, CancellationToken.None);
-        Assert.Equal(index.Usable.Count - 2, features.Utterances.Count);
+        Assert.Equal(index.Usable.Count - 3, features.Utterances.Count);
+        Assert.Equal(1, report.Missing.Audio);
+        var missing = report.Skipped.Single(s => s.Utterance == noWav.Id);
+        Assert.Equal((noWav.LabelFile, noWav.LabelLine, "audio file missing"), (missing.File, missing.Line, missing.Reason));
         var wav = report.Skipped.Single(s => s.Utterance == badWav.Id);
         Assert.Equal(badWav.AudioPath, wav.File);
         Assert.Contains("truncated", wav.Reason);
