@@ -93,7 +93,7 @@ public static partial class FeatureStore
         Report(0, $"reading cache for {index.Usable.Count} utterances");
         var missing = Missing();
         int fromCache = found.Count;
-        var skipped = index.MissingInputs().Select(p => new SkippedUtterance(IdOf(p.Message), p.File, p.Line, ReasonOf(p.Message))).ToList();
+        var skipped = index.Incomplete().Select(x => new SkippedUtterance(x.Utterance.Id, x.Utterance.LabelFile, x.Utterance.LabelLine, x.Reason)).ToList();
         int extracted = 0;
         if (missing.Count > 0)
         {
@@ -201,10 +201,15 @@ public static partial class FeatureStore
         using var network = FrameFeatureExtractor.Create(spec);
         var regions = options.Regions;
         int extracted = 0;
-        foreach (var group in missing.GroupBy(u => u.VideoPath!, StringComparer.Ordinal))
+        // IEMOCAP: one unit per dialog video (decoded once, streamed). Whole clips (MSP-IMPROV): units of several
+        // clips, decoded in parallel and batched together, since one short clip gives too few frames for a batch.
+        bool wholeClips = index.Layout != CorpusReader.Iemocap;
+        var units = wholeClips
+            ? missing.Chunk(Math.Max(4, options.BatchSize)).Select(c => c.ToList()).ToList()
+            : missing.GroupBy(u => u.VideoPath!, StringComparer.Ordinal).Select(g => g.ToList()).ToList();
+        foreach (var items in units)
         {
             ct.ThrowIfCancellationRequested();
-            var items = group.ToList();
             var partial = new Dictionary<string, (float[] Audio, float[] Text, int Tokens, int Oov)>(StringComparer.Ordinal);
             foreach (var u in items)
             {
@@ -224,7 +229,9 @@ public static partial class FeatureStore
             {
                 continue;
             }
-            var video = VideoFeatures(group.Key, withAudio, index.Layout == CorpusReader.Iemocap ? regions : null, network, options, skipped, ct);
+            var video = wholeClips
+                ? ClipFeatures(withAudio, network, options, skipped, ct)
+                : VideoFeatures(withAudio[0].VideoPath!, withAudio, regions, network, options, skipped, ct);
             foreach (var u in withAudio)
             {
                 if (!video.TryGetValue(u.Id, out var v))
@@ -237,7 +244,7 @@ public static partial class FeatureStore
                 found[u.Id] = features;
                 extracted++;
             }
-            report(found.Count, $"{found.Count}/{index.Usable.Count} {Path.GetFileName(group.Key)}");
+            report(found.Count, $"{found.Count}/{index.Usable.Count} {Path.GetFileName(items[^1].VideoPath)}");
         }
         return extracted;
     }
@@ -383,6 +390,68 @@ public static partial class FeatureStore
         return result;
     }
 
+    /// <summary>
+    /// Whole single-speaker clips: every frame of each clip (time k / fps), clips decoded two at a time, frames of all
+    /// clips batched through the network together. Returns [32][width] per utterance id.
+    /// </summary>
+    private static Dictionary<string, float[]> ClipFeatures(
+        List<CorpusUtterance> items, FrameFeatureExtractor network, ExtractionOptions options, List<SkippedUtterance> skipped, CancellationToken ct)
+    {
+        int size = options.FrameSize;
+        var decoded = new List<byte[]>?[items.Count];
+        var errors = new string?[items.Count];
+        Parallel.For(0, items.Count, new ParallelOptions { MaxDegreeOfParallelism = 2, CancellationToken = ct }, i =>
+        {
+            try
+            {
+                decoded[i] = Ffmpeg.DecodeFrames(items[i].VideoPath!, options.VideoFps, size, size, ct).ToList();
+            }
+            catch (BadInputException e)
+            {
+                errors[i] = e.Message;
+            }
+        });
+        var all = new List<byte[]>();
+        var owner = new List<int>();
+        for (int i = 0; i < items.Count; i++)
+        {
+            if (errors[i] is not null)
+            {
+                skipped.Add(new SkippedUtterance(items[i].Id, items[i].VideoPath!, 0, errors[i]!));
+                continue;
+            }
+            foreach (var frame in decoded[i]!)
+            {
+                all.Add(frame);
+                owner.Add(i);
+            }
+        }
+        int width = network.FeatureWidth;
+        var features = new float[all.Count * width];
+        for (int start = 0; start < all.Count; start += options.BatchSize)
+        {
+            ct.ThrowIfCancellationRequested();
+            var batch = all.GetRange(start, Math.Min(options.BatchSize, all.Count - start));
+            network.Extract(batch, size).CopyTo(features, start * width);
+        }
+        var result = new Dictionary<string, float[]>(StringComparer.Ordinal);
+        for (int i = 0; i < items.Count; i++)
+        {
+            var rows = Enumerable.Range(0, owner.Count).Where(j => owner[j] == i).ToList();
+            if (rows.Count == 0)
+            {
+                continue;
+            }
+            var timeMajor = new float[rows.Count * width];
+            for (int r = 0; r < rows.Count; r++)
+            {
+                Array.Copy(features, rows[r] * width, timeMajor, r * width, width);
+            }
+            result[items[i].Id] = Ltpp.PoolSequence(timeMajor, rows.Count, width, Ltpp.SequenceLevels);
+        }
+        return result;
+    }
+
     /// <summary>Frames k with start &lt;= k / fps &lt; end; the midpoint frame when none falls inside.</summary>
     internal static (int First, int Last) FrameRange(CorpusUtterance u, double fps)
     {
@@ -470,18 +539,6 @@ public static partial class FeatureStore
             throw new BadInputException($"dataset name '{name}' is not valid: use letters, digits, '.', '_' and '-' only");
         }
         return name;
-    }
-
-    private static string IdOf(string message)
-    {
-        var m = Regex.Match(message, @"^utterance (\S+) skipped: (.*)$");
-        return m.Success ? m.Groups[1].Value : "";
-    }
-
-    private static string ReasonOf(string message)
-    {
-        var m = Regex.Match(message, @"^utterance (\S+) skipped: (.*)$");
-        return m.Success ? m.Groups[2].Value : message;
     }
 
     [GeneratedRegex(@"^[A-Za-z0-9][A-Za-z0-9._-]*$")]

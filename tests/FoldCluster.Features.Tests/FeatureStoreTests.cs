@@ -73,6 +73,27 @@ public class FeatureStoreTests(GeneratedIemocapFixture corpus) : IClassFixture<G
     }
 
     [Fact]
+    public void The_trainer_entry_point_uses_the_generated_corpus_settings_and_its_word2vec()
+    {
+        Assert.Equal(ExtractionOptions.Generated, ExtractionOptions.DefaultFor(corpus.Root));
+        Assert.Equal(ExtractionOptions.Paper, ExtractionOptions.DefaultFor(CorpusFixtures.Iemocap()));
+        Assert.Equal(new ExtractionOptions(2, 112), ExtractionOptions.Generated);
+        var cache = TestFolders.Create();
+        var messages = new List<string>();
+        var features = FeatureStore.LoadOrExtract(corpus.Source("trainer"), cache, new SyncMessages(messages.Add), CancellationToken.None);
+        Assert.Equal(CorpusReader.Read("iemocap", corpus.Root).Usable.Count, features.Utterances.Count);
+        Assert.Equal("trainer", features.Dataset);
+        Assert.Contains(messages, m => m.Contains("word2vec.bin", StringComparison.Ordinal));
+        var report = System.Text.Json.JsonDocument.Parse(File.ReadAllText(FeatureStore.ReportPath(cache, "trainer")));
+        Assert.Equal("fps=2;size=112;crop=F=Left,M=Right", report.RootElement.GetProperty("settings").GetString());
+    }
+
+    private sealed class SyncMessages(Action<string> handler) : IProgress<string>
+    {
+        public void Report(string value) => handler(value);
+    }
+
+    [Fact]
     public void Corrupt_and_truncated_entries_are_detected_and_recomputed()
     {
         var cache = TestFolders.Create();
@@ -167,8 +188,14 @@ public class FeatureStoreTests(GeneratedIemocapFixture corpus) : IClassFixture<G
         File.WriteAllText(late.LabelFile, text.Replace(
             $"[{late.Start:F4} - {late.End:F4}]\t{late.Id}", $"[500.0000 - 501.5000]\t{late.Id}", StringComparison.Ordinal));
 
+        var noWav = index.Usable.First(u => u.Id != badWav.Id && u.Id != late.Id);
+        File.Delete(noWav.AudioPath!);
+
         var (features, report) = FeatureStore.LoadOrExtract(corpus.Source("broken", root), GeneratedIemocapFixture.Options, TestFolders.Create(), null, CancellationToken.None);
-        Assert.Equal(index.Usable.Count - 2, features.Utterances.Count);
+        Assert.Equal(index.Usable.Count - 3, features.Utterances.Count);
+        Assert.Equal(1, report.Missing.Audio);
+        var missing = report.Skipped.Single(s => s.Utterance == noWav.Id);
+        Assert.Equal((noWav.LabelFile, noWav.LabelLine, "audio file missing"), (missing.File, missing.Line, missing.Reason));
         var wav = report.Skipped.Single(s => s.Utterance == badWav.Id);
         Assert.Equal(badWav.AudioPath, wav.File);
         Assert.Contains("truncated", wav.Reason);

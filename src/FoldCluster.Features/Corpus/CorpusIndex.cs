@@ -83,15 +83,18 @@ public sealed class CorpusIndex
         .OrderBy(g => g.Key, StringComparer.Ordinal)
         .ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
 
-    /// <summary>Missing inputs of the 4-class utterances, as problems naming the file that should be there.</summary>
-    public IEnumerable<CorpusProblem> MissingInputs() => Entries.Where(e => e.Label is not null && !e.Usable).Select(e => new CorpusProblem(
-        e.LabelFile, e.LabelLine,
-        $"utterance {e.Id} skipped: " + string.Join("; ", new[]
+    /// <summary>The 4-class utterances left out for a missing input, with the label file and line that names them.</summary>
+    public IEnumerable<(CorpusUtterance Utterance, string Reason)> Incomplete() =>
+        Entries.Where(e => e.Label is not null && !e.Usable).Select(e => (e, string.Join("; ", new[]
         {
             e.AudioPath is null ? "audio file missing" : null,
             e.VideoPath is null ? "video file missing" : null,
             e.Transcript is null ? "transcript missing" : null,
         }.Where(s => s is not null))));
+
+    /// <summary>Missing inputs of the 4-class utterances, as problems naming the label file and line.</summary>
+    public IEnumerable<CorpusProblem> MissingInputs() =>
+        Incomplete().Select(x => new CorpusProblem(x.Utterance.LabelFile, x.Utterance.LabelLine, $"utterance {x.Utterance.Id} skipped: {x.Reason}"));
 }
 
 /// <summary>Reads a corpus root in one of the supported layouts.</summary>

@@ -51,7 +51,7 @@ public sealed class CorpusInspectCommand : Command<CorpusInspectSettings>
             Console.Out.WriteLine(JsonSerializer.Serialize(json));
             return 0;
         }
-        var err = Console.Error;
+        var err = Console.Out; // the human-readable result; --json gives the same as one object
         err.WriteLine($"{index.Layout} corpus at {index.Root}");
         err.WriteLine($"utterances (4 classes, complete): {index.Usable.Count} of {index.Entries.Count} labelled entries");
         err.WriteLine("by label: " + string.Join(", ", index.ByLabel.Select(kv => $"{kv.Key} {kv.Value}")));
