@@ -110,6 +110,37 @@ public sealed class ClusterProcessTests(ITestOutputHelper output) : IAsyncLifeti
     }
 
     [Fact]
+    public async Task A_frozen_worker_s_late_work_is_fenced_off_when_it_resumes()
+    {
+        using var cluster = new LocalCluster(_db.ConnectionString, 3, output);
+        var (_, _, n3) = StartThree(cluster, "simulated:3");
+        var sweep = await SubmitAsync(_db.DataSource, "frozen-worker", 6);
+        Assert.True(n3.WaitForLines(IsJobStart, 1, TimeSpan.FromSeconds(30)), cluster.Tail());
+        var jobId = long.Parse(System.Text.RegularExpressions.Regex.Match(n3.Lines.First(IsJobStart), @"started job (\d+) attempt 1").Groups[1].Value,
+            System.Globalization.CultureInfo.InvariantCulture);
+
+        // Thought dead: the cluster downs it, its attempt is fenced off and the job runs again elsewhere.
+        n3.Freeze();
+        await using var c = await _db.DataSource.OpenConnectionAsync();
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(45);
+        while (await c.ExecuteScalarAsync<int>("select count(*)::int from results where job_id = @jobId", new { jobId }) == 0)
+        {
+            Assert.True(DateTime.UtcNow < deadline, cluster.Tail());
+            await Task.Delay(200);
+        }
+        n3.Thaw();
+
+        // It was only frozen: on resuming, its attempt's next write is refused and nothing of it is stored.
+        var ended = $"finished job {jobId} attempt 1 ";
+        Assert.True(n3.WaitForLines(l => l.Contains(ended, StringComparison.Ordinal), 1, TimeSpan.FromSeconds(30)), cluster.Tail());
+        Assert.DoesNotContain(n3.Lines, l => l.Contains(ended, StringComparison.Ordinal) && l.EndsWith("result stored", StringComparison.Ordinal));
+        cluster.WaitForSweep(sweep.SweepId, TimeSpan.FromSeconds(60));
+        SweepInvariants.ExactlyOneResultPerJob(_db.DataSource, sweep.SweepId, 6);
+        Assert.True(await c.ExecuteScalarAsync<int>("select attempt from results where job_id = @jobId", new { jobId }) >= 2);
+        Assert.Equal("lost", await c.ExecuteScalarAsync<string>("select outcome from job_attempts where job_id = @jobId and attempt = 1", new { jobId }));
+    }
+
+    [Fact]
     public async Task A_PostgreSQL_restart_mid_sweep_delays_writes_and_loses_nothing()
     {
         // A private server: restarting the shared one would disturb every other test.
