@@ -45,6 +45,11 @@ public sealed class ClusterProcessTests(ITestOutputHelper output) : IAsyncLifeti
         var n2 = cluster.Start(1, "coordinator,worker", trainer);
         var n3 = cluster.Start(2, "worker", trainer);
         Assert.True(n1.WaitForLines(IsRegistration, 3, Startup), cluster.Tail());
+        // Every node Up (not only joining): a kill must find a stable three-member cluster with a majority left.
+        foreach (var node in new[] { n1, n2, n3 })
+        {
+            Assert.True(node.WaitForLines(l => l.Contains("] joined the cluster at ", StringComparison.Ordinal), 1, Startup), cluster.Tail());
+        }
         return (n1, n2, n3);
     }
 
