@@ -190,6 +190,45 @@ public sealed class ClusterProcessTests(ITestOutputHelper output) : IAsyncLifeti
     }
 
     [Fact]
+    public async Task Bench_cluster_prints_its_figures_as_one_json_line()
+    {
+        // A tiny run of the benchmark's real path (its speed target is checked by running `foldcluster bench cluster`).
+        var (fileName, prefix) = NodeProcess.SelfCommand(LocalCluster.FoldclusterDll);
+        var info = new System.Diagnostics.ProcessStartInfo(fileName) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in prefix.Concat(["bench", "cluster", "--jobs", "8", "--seconds", "0.1", "--nodes", "2", "--slots", "1", "--json",
+                     "--db", TestDatabase.AdminConnectionString()]))
+        {
+            info.ArgumentList.Add(a);
+        }
+        using var bench = System.Diagnostics.Process.Start(info)!;
+        string stdout, errors;
+        try
+        {
+            var stderr = bench.StandardError.ReadToEndAsync();
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(120));
+            stdout = await bench.StandardOutput.ReadToEndAsync(timeout.Token);
+            await bench.WaitForExitAsync(timeout.Token);
+            errors = await stderr;
+        }
+        finally
+        {
+            if (!bench.HasExited)
+            {
+                bench.Kill(entireProcessTree: true);
+            }
+        }
+        Assert.True(bench.ExitCode == 0, errors);
+
+        var last = stdout.TrimEnd().Split('\n')[^1];
+        using var json = System.Text.Json.JsonDocument.Parse(last);
+        Assert.Equal(["dispatch_p50_ms", "dispatch_p99_ms", "makespan_ratio"],
+            json.RootElement.EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal));
+        Assert.True(json.RootElement.GetProperty("makespan_ratio").GetDouble() >= 1.0);
+        Assert.True(json.RootElement.GetProperty("dispatch_p50_ms").GetDouble() > 0);
+        Assert.Contains("makespan:", errors, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_node_refuses_a_port_in_use_with_exit_code_2()
     {
         var port = LocalCluster.FreePorts(1)[0];
