@@ -22,10 +22,10 @@ public sealed class SweepCoordinator : ReceiveActor, IWithTimers
     private readonly RetryingCalls _db;
     private readonly OrchestrationSettings _settings;
     private readonly Action<string> _log;
+    private const int MaxDispatchSamples = 100_000;
     private readonly string _incarnation = Guid.NewGuid().ToString("N")[..12];
     private readonly Dictionary<string, WorkerState> _workers = new(StringComparer.Ordinal);
     private readonly HashSet<(string Worker, string Slot)> _claimsInFlight = [];
-    private readonly HashSet<string> _requeued = new(StringComparer.Ordinal);
     private readonly List<double> _dispatchMs = [];
     private readonly CancellationTokenSource _stopping = new();
     private bool _leaseCheckRunning;
@@ -160,10 +160,15 @@ public sealed class SweepCoordinator : ReceiveActor, IWithTimers
                         failure: e => new DbCallFailed("checking a reported attempt", e.Message));
             }
         }
-        worker.Ref = Sender;
+        if (!worker.Ref.Equals(Sender))
+        {
+            Context.Unwatch(worker.Ref);
+            Context.Watch(Sender);
+            worker.Ref = Sender;
+        }
         worker.SlotNames = m.Slots;
         // The worker's own report is authoritative for what its slots run now; an assignment still in flight
-        // to a slot that reports nothing stays (it is re-sent if the slot asks for work again).
+        // to a slot that reports nothing yet is kept until the slot reports or asks for work again.
         foreach (var slot in m.Slots)
         {
             var running = m.Running.FirstOrDefault(r => r.Slot == slot);
@@ -237,6 +242,11 @@ public sealed class SweepCoordinator : ReceiveActor, IWithTimers
         worker.Assigned[m.Slot] = assigned;
         worker.Ref.Tell(assigned);
         var ms = Stopwatch.GetElapsedTime(m.Received).TotalMilliseconds;
+        if (_dispatchMs.Count >= MaxDispatchSamples)
+        {
+            // Percentiles of the recent past are what an operator wants; keep memory bounded on long runs.
+            _dispatchMs.RemoveRange(0, MaxDispatchSamples / 2);
+        }
         _dispatchMs.Add(ms);
         _log($"coordinator: assigned job {job.JobId} attempt {job.Attempt} ({job.Key.Canonical}) to {worker.Name} {m.Slot}; dispatch {ms:0.000} ms");
     }
@@ -275,7 +285,6 @@ public sealed class SweepCoordinator : ReceiveActor, IWithTimers
 
     private void Requeue(string workerId, string what)
     {
-        _requeued.Add(workerId);
         _db.RunAsync("requeue a lost worker's jobs", ct => _store.RequeueWorkerAsync(workerId, $"worker {workerId} lost", ct), _stopping.Token)
             .PipeTo(Self, success: n => new Requeued(what, n), failure: e => new DbCallFailed($"requeueing the jobs of {what}", e.Message));
     }

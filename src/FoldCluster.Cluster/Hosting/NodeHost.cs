@@ -41,6 +41,7 @@ public static class NodeHost
         using var dataSource = Database.CreateDataSource(options.ConnectionString, $"foldcluster-node {options.NodeName}");
         WaitForDatabase(dataSource, settings.DbStartLimit, log, cancellationToken);
         MigrationRunner.MigrateAsync(dataSource, MigrationRunner.Embedded(), log, cancellationToken).GetAwaiter().GetResult();
+        WarmConnectionPool(dataSource, options.Slots.Count + (options.IsCoordinator ? 8 : 2));
         var store = storeFactory(dataSource);
 
         ActorSystem system;
@@ -212,6 +213,33 @@ public static class NodeHost
                     throw new OperationCanceledException(ct);
                 }
                 delay = TimeSpan.FromTicks(Math.Min(TimeSpan.FromSeconds(5).Ticks, delay.Ticks * 2));
+            }
+        }
+    }
+
+    /// <summary>
+    /// Opens the connections the node will use at once (a PostgreSQL backend costs a process start), so the first
+    /// claims and writes of a sweep do not pay for it (dispatch latency).
+    /// </summary>
+    private static void WarmConnectionPool(NpgsqlDataSource dataSource, int connections)
+    {
+        var opened = new List<NpgsqlConnection>();
+        try
+        {
+            for (var i = 0; i < connections; i++)
+            {
+                opened.Add(dataSource.OpenConnection());
+            }
+        }
+        catch (Exception e) when (Database.IsConnectionFailure(e) || e is NpgsqlException)
+        {
+            // A server with few free connections: the pool grows on demand instead.
+        }
+        finally
+        {
+            foreach (var c in opened)
+            {
+                c.Dispose();
             }
         }
     }

@@ -109,11 +109,19 @@ public sealed class NodeProcess : IDisposable
     public int CountLines(Func<string, bool> match) => _lines.Count(match);
 
     /// <summary>SIGTERM: the node leaves the cluster gracefully.</summary>
-    public void Terminate()
+    public void Terminate() => Signal("TERM");
+
+    /// <summary>SIGSTOP: the node freezes (alive but silent, as under a long GC pause or a hung host).</summary>
+    public void Freeze() => Signal("STOP");
+
+    /// <summary>SIGCONT: a frozen node resumes where it stopped.</summary>
+    public void Thaw() => Signal("CONT");
+
+    private void Signal(string name)
     {
         if (!_process.HasExited)
         {
-            using var kill = Process.Start(new ProcessStartInfo("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]) { UseShellExecute = false });
+            using var kill = Process.Start(new ProcessStartInfo("kill", [$"-{name}", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]) { UseShellExecute = false });
             kill?.WaitForExit(5000);
         }
     }

@@ -45,6 +45,11 @@ public sealed class ClusterProcessTests(ITestOutputHelper output) : IAsyncLifeti
         var n2 = cluster.Start(1, "coordinator,worker", trainer);
         var n3 = cluster.Start(2, "worker", trainer);
         Assert.True(n1.WaitForLines(IsRegistration, 3, Startup), cluster.Tail());
+        // Every node Up (not only joining): a kill must find a stable three-member cluster with a majority left.
+        foreach (var node in new[] { n1, n2, n3 })
+        {
+            Assert.True(node.WaitForLines(l => l.Contains("] joined the cluster at ", StringComparison.Ordinal), 1, Startup), cluster.Tail());
+        }
         return (n1, n2, n3);
     }
 
@@ -110,6 +115,37 @@ public sealed class ClusterProcessTests(ITestOutputHelper output) : IAsyncLifeti
     }
 
     [Fact]
+    public async Task A_frozen_worker_s_late_work_is_fenced_off_when_it_resumes()
+    {
+        using var cluster = new LocalCluster(_db.ConnectionString, 3, output);
+        var (_, _, n3) = StartThree(cluster, "simulated:3");
+        var sweep = await SubmitAsync(_db.DataSource, "frozen-worker", 6);
+        Assert.True(n3.WaitForLines(IsJobStart, 1, TimeSpan.FromSeconds(30)), cluster.Tail());
+        var jobId = long.Parse(System.Text.RegularExpressions.Regex.Match(n3.Lines.First(IsJobStart), @"started job (\d+) attempt 1").Groups[1].Value,
+            System.Globalization.CultureInfo.InvariantCulture);
+
+        // Thought dead: the cluster downs it, its attempt is fenced off and the job runs again elsewhere.
+        n3.Freeze();
+        await using var c = await _db.DataSource.OpenConnectionAsync();
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(45);
+        while (await c.ExecuteScalarAsync<int>("select count(*)::int from results where job_id = @jobId", new { jobId }) == 0)
+        {
+            Assert.True(DateTime.UtcNow < deadline, cluster.Tail());
+            await Task.Delay(200);
+        }
+        n3.Thaw();
+
+        // It was only frozen: on resuming, its attempt's next write is refused and nothing of it is stored.
+        var ended = $"finished job {jobId} attempt 1 ";
+        Assert.True(n3.WaitForLines(l => l.Contains(ended, StringComparison.Ordinal), 1, TimeSpan.FromSeconds(30)), cluster.Tail());
+        Assert.DoesNotContain(n3.Lines, l => l.Contains(ended, StringComparison.Ordinal) && l.EndsWith("result stored", StringComparison.Ordinal));
+        cluster.WaitForSweep(sweep.SweepId, TimeSpan.FromSeconds(60));
+        SweepInvariants.ExactlyOneResultPerJob(_db.DataSource, sweep.SweepId, 6);
+        Assert.True(await c.ExecuteScalarAsync<int>("select attempt from results where job_id = @jobId", new { jobId }) >= 2);
+        Assert.Equal("lost", await c.ExecuteScalarAsync<string>("select outcome from job_attempts where job_id = @jobId and attempt = 1", new { jobId }));
+    }
+
+    [Fact]
     public async Task A_PostgreSQL_restart_mid_sweep_delays_writes_and_loses_nothing()
     {
         // A private server: restarting the shared one would disturb every other test.
@@ -151,6 +187,45 @@ public sealed class ClusterProcessTests(ITestOutputHelper output) : IAsyncLifeti
                 }
             }
         }
+    }
+
+    [Fact]
+    public async Task Bench_cluster_prints_its_figures_as_one_json_line()
+    {
+        // A tiny run of the benchmark's real path (its speed target is checked by running `foldcluster bench cluster`).
+        var (fileName, prefix) = NodeProcess.SelfCommand(LocalCluster.FoldclusterDll);
+        var info = new System.Diagnostics.ProcessStartInfo(fileName) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in prefix.Concat(["bench", "cluster", "--jobs", "8", "--seconds", "0.1", "--nodes", "2", "--slots", "1", "--json",
+                     "--db", TestDatabase.AdminConnectionString()]))
+        {
+            info.ArgumentList.Add(a);
+        }
+        using var bench = System.Diagnostics.Process.Start(info)!;
+        string stdout, errors;
+        try
+        {
+            var stderr = bench.StandardError.ReadToEndAsync();
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(120));
+            stdout = await bench.StandardOutput.ReadToEndAsync(timeout.Token);
+            await bench.WaitForExitAsync(timeout.Token);
+            errors = await stderr;
+        }
+        finally
+        {
+            if (!bench.HasExited)
+            {
+                bench.Kill(entireProcessTree: true);
+            }
+        }
+        Assert.True(bench.ExitCode == 0, errors);
+
+        var last = stdout.TrimEnd().Split('\n')[^1];
+        using var json = System.Text.Json.JsonDocument.Parse(last);
+        Assert.Equal(["dispatch_p50_ms", "dispatch_p99_ms", "makespan_ratio"],
+            json.RootElement.EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal));
+        Assert.True(json.RootElement.GetProperty("makespan_ratio").GetDouble() >= 1.0);
+        Assert.True(json.RootElement.GetProperty("dispatch_p50_ms").GetDouble() > 0);
+        Assert.Contains("makespan:", errors, StringComparison.Ordinal);
     }
 
     [Fact]

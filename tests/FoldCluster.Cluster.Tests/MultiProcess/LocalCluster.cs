@@ -15,11 +15,14 @@ namespace FoldCluster.Cluster.Tests.MultiProcess;
 /// </summary>
 public sealed class LocalCluster : IDisposable
 {
-    /// <summary>Fast failure detection and short leases, so failover tests finish in seconds.</summary>
+    /// <summary>
+    /// Quicker failure detection and short leases, so failover tests finish in seconds; still patient enough that a
+    /// loaded two-core machine does not make live nodes look dead.
+    /// </summary>
     public const string FastConfig = """
-        akka.cluster.failure-detector.heartbeat-interval = 500ms
-        akka.cluster.failure-detector.acceptable-heartbeat-pause = 2s
-        akka.cluster.split-brain-resolver.stable-after = 2s
+        akka.cluster.failure-detector.heartbeat-interval = 1s
+        akka.cluster.failure-detector.acceptable-heartbeat-pause = 4s
+        akka.cluster.split-brain-resolver.stable-after = 3s
         foldcluster.lease = 6s
         foldcluster.lease-check-interval = 1s
         foldcluster.idle-poll = 200ms
