@@ -262,7 +262,7 @@ internal sealed class TrainingRun : IDisposable
     private Dictionary<string, Tensor> Snapshot()
     {
         using var noGrad = no_grad();
-        return Model.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.detach().clone());
+        return Model.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.clone());
     }
 
     private void Restore(Dictionary<string, Tensor> state)
