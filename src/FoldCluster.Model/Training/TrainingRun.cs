@@ -162,6 +162,7 @@ internal sealed class TrainingRun : IDisposable
         var order = (int[])TrainIndices.Clone();
         _shuffle.Shuffle(order);
         double total = 0;
+        var seen = 0;
         for (var start = 0; start < order.Length; start += Profile.BatchSize)
         {
             _cancellation.ThrowIfCancellationRequested();
@@ -180,8 +181,9 @@ internal sealed class TrainingRun : IDisposable
             loss.backward();
             optimizer.step();
             total += loss.item<float>() * count;
+            seen += count;
         }
-        return total / order.Length;
+        return total / Math.Max(1, seen);
     }
 
     /// <summary>eq. (8)-(9): the sum over present modalities of the mean squared reconstruction error.</summary>
