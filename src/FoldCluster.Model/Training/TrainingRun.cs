@@ -104,6 +104,7 @@ internal sealed class TrainingRun : IDisposable
         using var optimizer = optim.Adam(parameters, lr: Profile.LearningRate, weight_decay: Profile.WeightDecay);
         Dictionary<string, Tensor>? best = null;
         var bestScore = double.NegativeInfinity;
+        var bestLoss = double.PositiveInfinity;
         var bestEpoch = 0;
         var sinceBest = 0;
         try
@@ -130,10 +131,12 @@ internal sealed class TrainingRun : IDisposable
                 var report = new EpochReport(stage, epoch, epochs, trainLoss, validationLoss, validationUa);
                 _epochs.Add(report);
                 _onEpoch(report);
-                // Section IV-C: weights are kept only when the validation score improves.
-                if (score > bestScore)
+                // Section IV-C: weights are kept only when the validation score improves. On a small validation
+                // fold UA often repeats for several epochs; then a lower validation loss counts as the improvement.
+                if (score > bestScore || (stage == 2 && score == bestScore && validationLoss < bestLoss))
                 {
                     bestScore = score;
+                    bestLoss = validationLoss;
                     bestEpoch = epoch;
                     sinceBest = 0;
                     Dispose(best);
