@@ -8,8 +8,9 @@ namespace FoldCluster.Model;
 public static class ModelTrainer
 {
     /// <summary>
-    /// Sets libtorch's intra-op threads for work started from the calling thread. A worker slot calls it on
-    /// its own training thread before <see cref="Train"/>.
+    /// Sets libtorch's intra-op thread count (<c>torch.set_num_threads</c>). libtorch keeps one intra-op pool per
+    /// process, so every slot of a worker should pass the same value (cores / slots); call it on the slot's
+    /// training thread before <see cref="Train"/>.
     /// </summary>
     public static void ConfigureThreads(int threads)
     {

@@ -1,3 +1,4 @@
+using Xunit.Abstractions;
 using FoldCluster.Core;
 
 namespace FoldCluster.Model.Tests;

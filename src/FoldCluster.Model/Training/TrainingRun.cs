@@ -104,6 +104,7 @@ internal sealed class TrainingRun : IDisposable
         using var optimizer = optim.Adam(parameters, lr: Profile.LearningRate, weight_decay: Profile.WeightDecay);
         Dictionary<string, Tensor>? best = null;
         var bestScore = double.NegativeInfinity;
+        var bestLoss = double.PositiveInfinity;
         var bestEpoch = 0;
         var sinceBest = 0;
         try
@@ -130,10 +131,12 @@ internal sealed class TrainingRun : IDisposable
                 var report = new EpochReport(stage, epoch, epochs, trainLoss, validationLoss, validationUa);
                 _epochs.Add(report);
                 _onEpoch(report);
-                // Section IV-C: weights are kept only when the validation score improves.
-                if (score > bestScore)
+                // Section IV-C: weights are kept only when the validation score improves. On a small validation
+                // fold UA often repeats for several epochs; then a lower validation loss counts as the improvement.
+                if (score > bestScore || (stage == 2 && score == bestScore && validationLoss < bestLoss))
                 {
                     bestScore = score;
+                    bestLoss = validationLoss;
                     bestEpoch = epoch;
                     sinceBest = 0;
                     Dispose(best);
@@ -162,6 +165,7 @@ internal sealed class TrainingRun : IDisposable
         var order = (int[])TrainIndices.Clone();
         _shuffle.Shuffle(order);
         double total = 0;
+        var seen = 0;
         for (var start = 0; start < order.Length; start += Profile.BatchSize)
         {
             _cancellation.ThrowIfCancellationRequested();
@@ -180,8 +184,9 @@ internal sealed class TrainingRun : IDisposable
             loss.backward();
             optimizer.step();
             total += loss.item<float>() * count;
+            seen += count;
         }
-        return total / order.Length;
+        return total / Math.Max(1, seen);
     }
 
     /// <summary>eq. (8)-(9): the sum over present modalities of the mean squared reconstruction error.</summary>
@@ -262,7 +267,7 @@ internal sealed class TrainingRun : IDisposable
     private Dictionary<string, Tensor> Snapshot()
     {
         using var noGrad = no_grad();
-        return Model.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.detach().clone());
+        return Model.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.clone());
     }
 
     private void Restore(Dictionary<string, Tensor> state)

@@ -108,6 +108,8 @@ public sealed class TrainCommand : Command<TrainSettings>
     {
         var overrides = settings.Overrides();
         var profile = TrainingProfile.Get(settings.Profile).WithOverrides(overrides);
+        // Cheap checks before any features are built or read.
+        EmotionModel.CheckMethod(settings.Method, ModalitySet.Parse(settings.Modalities));
         var features = LoadFeatures(settings);
         var key = new JobKey(features.Dataset, settings.Split.Trim().ToLowerInvariant(), settings.Fold, settings.Method.Trim().ToLowerInvariant(),
             ModalitySet.Parse(settings.Modalities).ToString(), !settings.NoPretrain, features.Extractor, settings.Seed, profile.Name);
