@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text;
 using FoldCluster.Core;
+using FoldCluster.Core.Metrics;
 
 namespace FoldCluster.Cluster.Trainers;
 
@@ -87,45 +88,10 @@ public sealed class SimulatedTrainer(TimeSpan perJob) : IJobTrainer
         return new TrainingOutcome(MetricsOf(predictions), EpochsPerStage, clock.Elapsed.TotalSeconds, predictions, epochs);
     }
 
-    /// <summary>Metrics of a list of predictions: UA = mean recall, WA = accuracy, F1 per class from the confusion.</summary>
-    public static ClassificationMetrics MetricsOf(IReadOnlyList<UtterancePrediction> predictions)
-    {
-        var confusion = new int[Emotions.Count][];
-        for (var i = 0; i < Emotions.Count; i++)
-        {
-            confusion[i] = new int[Emotions.Count];
-        }
-        foreach (var p in predictions)
-        {
-            confusion[(int)p.True][(int)p.Predicted]++;
-        }
-        var n = predictions.Count;
-        double recallSum = 0, f1Sum = 0, weightedF1 = 0, correct = 0;
-        for (var c = 0; c < Emotions.Count; c++)
-        {
-            var support = confusion[c].Sum();
-            var predictedAs = confusion.Sum(row => row[c]);
-            var tp = confusion[c][c];
-            correct += tp;
-            var recall = support == 0 ? 0 : (double)tp / support;
-            var precision = predictedAs == 0 ? 0 : (double)tp / predictedAs;
-            var f1 = precision + recall == 0 ? 0 : 2 * precision * recall / (precision + recall);
-            recallSum += recall;
-            f1Sum += f1;
-            weightedF1 += f1 * support;
-        }
-        return new ClassificationMetrics(recallSum / Emotions.Count, correct / n, f1Sum / Emotions.Count, weightedF1 / n, confusion);
-    }
+    /// <summary>Metrics of a list of predictions, by the same scorer as real jobs.</summary>
+    public static ClassificationMetrics MetricsOf(IReadOnlyList<UtterancePrediction> predictions) =>
+        ClassificationScorer.Score([.. predictions.Select(p => p.True)], [.. predictions.Select(p => p.Predicted)]);
 
     private static int Seed(JobKey key) =>
         BitConverter.ToInt32(SHA256.HashData(Encoding.UTF8.GetBytes(key.Canonical)), 0);
-}
-
-/// <summary>The real trainer is wired in by the executable; a build without it says so clearly.</summary>
-public sealed class UnavailableTrainer : IJobTrainer
-{
-    public const string Message = "real trainer not available in this build; use --trainer simulated:SECONDS";
-
-    public TrainingOutcome Run(JobRequest request, Action<EpochReport> onEpoch, CancellationToken cancellationToken) =>
-        throw new BadInputException(Message);
 }
