@@ -48,9 +48,11 @@ public sealed class SimulatedTrainerTests
         };
         var m = SimulatedTrainer.MetricsOf(predictions);
         Assert.Equal(0.75, m.Wa, 12);
-        Assert.Equal((0.5 + 1 + 1 + 0) / 4, m.Ua, 12);
-        // F1: angry 2/3, happy 2/3, sad 1, neutral 0.
-        Assert.Equal((2.0 / 3 + 2.0 / 3 + 1 + 0) / 4, m.MacroF1, 12);
+        // Neutral occurs neither in the truth nor in the predictions, so it is left out of UA and macro-F1
+        // (the project's scorer, as scikit-learn does).
+        Assert.Equal((0.5 + 1 + 1) / 3, m.Ua, 12);
+        // F1: angry 2/3, happy 2/3, sad 1.
+        Assert.Equal((2.0 / 3 + 2.0 / 3 + 1) / 3, m.MacroF1, 12);
         Assert.Equal((2 * 2.0 / 3 + 2.0 / 3 + 1) / 4, m.WeightedF1, 12);
         Assert.Equal([1, 1, 0, 0], m.Confusion[0]);
     }
