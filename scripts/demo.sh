@@ -98,7 +98,8 @@ done
 SEEDS="127.0.0.1:${PORTS[0]}"
 start_node() { # name port roles
   local name=$1 port=$2 roles=$3
-  FOLDCLUSTER_THREADS_PER_SLOT=1 fc node start --node-name "$name" --roles "$roles" --host 127.0.0.1 --port "$port" --seeds "$SEEDS" \
+  # dotnet itself in the background (not the fc function), so $! is the node's own process and stop_nodes reaches it.
+  FOLDCLUSTER_THREADS_PER_SLOT=1 dotnet "$FC_DLL" node start --node-name "$name" --roles "$roles" --host 127.0.0.1 --port "$port" --seeds "$SEEDS" \
     --slots cpu:1 --db "$DB" --cache "$CACHE" --data-root "$DATA" --trainer real \
     >"$LOGS/$name.log" 2>&1 &
   NODE_PIDS+=($!)

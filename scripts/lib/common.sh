@@ -6,7 +6,7 @@ FC_CONFIGURATION="${FC_CONFIGURATION:-Debug}"
 FC_DLL="$FC_ROOT/src/FoldCluster.Cli/bin/$FC_CONFIGURATION/net10.0/foldcluster.dll"
 
 step() { printf '\n== %s\n' "$*" >&2; }
-die() { printf 'error: %s\n' "$*" >&2; exit "${2:-1}"; }
+die() { printf 'error: %s\n' "$1" >&2; exit "${2:-1}"; }
 
 # The built CLI.
 fc() { dotnet "$FC_DLL" "$@"; }
