@@ -48,8 +48,10 @@ stop_nodes() {
   for pid in "${NODE_PIDS[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done
   NODE_PIDS=()
 }
+SUBMIT_PID=
 on_interrupt() {
   echo >&2
+  if [ -n "$SUBMIT_PID" ]; then kill -TERM "$SUBMIT_PID" 2>/dev/null || true; fi
   echo "interrupted: stopping the nodes; run scripts/demo.sh again to continue where it stopped" >&2
   stop_nodes
   exit 130
@@ -110,9 +112,13 @@ start_node node2 "${PORTS[1]}" worker
 start_node node3 "${PORTS[2]}" worker
 
 step "sweep '$SWEEP' (10 folds x Concat, CMHA x A+V, A+T, V+T, A+V+T; tiny profile)"
+# In the background with `wait`, so that an interrupt reaches the trap at once (bash runs traps only between commands).
 set +e
-fc sweep submit --preset smoke --name "$SWEEP" --data-root "$DATA" --wait
+dotnet "$FC_DLL" sweep submit --preset smoke --name "$SWEEP" --data-root "$DATA" --wait &
+SUBMIT_PID=$!
+wait "$SUBMIT_PID"
 sweep_status=$?
+SUBMIT_PID=
 set -e
 stop_nodes
 [ $sweep_status -eq 0 ] || echo "warning: the sweep did not finish cleanly (exit $sweep_status); the tables show what finished" >&2
