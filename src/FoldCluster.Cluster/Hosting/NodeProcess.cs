@@ -142,7 +142,19 @@ public sealed class NodeProcess : IDisposable
         }
     }
 
-    public bool WaitForExit(TimeSpan timeout) => _process.WaitForExit(timeout);
+    /// <summary>
+    /// Waits for the process to end; when it has, also waits for its redirected output to be read to the end
+    /// (the timed overload alone returns before the last lines arrive).
+    /// </summary>
+    public bool WaitForExit(TimeSpan timeout)
+    {
+        if (!_process.WaitForExit(timeout))
+        {
+            return false;
+        }
+        _process.WaitForExit();
+        return true;
+    }
 
     public void Dispose()
     {
