@@ -63,9 +63,8 @@ public sealed class RealJobTrainer : IJobTrainer
                 _log($"features of '{source.Name}': {p.Done}/{p.Total} {p.Message}");
             }
         });
-        var (features, report) = FeatureStore.LoadOrExtract(source, options, cacheDirectory, progress, ct);
+        var (features, _) = FeatureStore.LoadOrExtract(source, options, cacheDirectory, progress, ct);
         _log($"features of dataset '{source.Name}': {features.Utterances.Count} utterances ready");
-        _ = report;
         return features;
     }
 

@@ -1,6 +1,4 @@
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
 using Dapper;
 using FoldCluster.Cluster.Hosting;
 using FoldCluster.Storage;
@@ -129,20 +127,7 @@ public sealed class LocalCluster : IDisposable
         Assert.Fail($"fewer than {n} results after {timeout.TotalSeconds} s");
     }
 
-    public static int[] FreePorts(int count)
-    {
-        var listeners = Enumerable.Range(0, count).Select(_ => new TcpListener(IPAddress.Loopback, 0)).ToArray();
-        foreach (var l in listeners)
-        {
-            l.Start();
-        }
-        var ports = listeners.Select(l => ((IPEndPoint)l.LocalEndpoint).Port).ToArray();
-        foreach (var l in listeners)
-        {
-            l.Stop();
-        }
-        return ports;
-    }
+    public static int[] FreePorts(int count) => LoopbackPorts.Free(count);
 
     public void Dispose()
     {

@@ -1,7 +1,5 @@
 using System.ComponentModel;
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Dapper;
@@ -75,7 +73,7 @@ public sealed partial class BenchClusterCommand : Command<BenchClusterSettings>
             using var dataSource = Database.CreateDataSource(connectionString, "foldcluster-bench");
             MigrationRunner.MigrateAsync(dataSource, MigrationRunner.Embedded(), _ => { }, cancellationToken).GetAwaiter().GetResult();
             var dll = typeof(BenchClusterCommand).Assembly.Location;
-            var ports = FreePorts(settings.Nodes);
+            var ports = LoopbackPorts.Free(settings.Nodes);
             var seed = $"127.0.0.1:{ports[0].ToString(CultureInfo.InvariantCulture)}";
             var trainer = $"simulated:{settings.Seconds.ToString(CultureInfo.InvariantCulture)}";
             Console.Error.WriteLine($"bench cluster: starting {settings.Nodes} nodes x {settings.Slots} slots (database {dbName})");
@@ -176,20 +174,6 @@ public sealed partial class BenchClusterCommand : Command<BenchClusterSettings>
         }
     }
 
-    private static int[] FreePorts(int count)
-    {
-        var listeners = Enumerable.Range(0, count).Select(_ => new TcpListener(IPAddress.Loopback, 0)).ToArray();
-        foreach (var l in listeners)
-        {
-            l.Start();
-        }
-        var ports = listeners.Select(l => ((IPEndPoint)l.LocalEndpoint).Port).ToArray();
-        foreach (var l in listeners)
-        {
-            l.Stop();
-        }
-        return ports;
-    }
 
     [GeneratedRegex(@"; dispatch ([0-9]+(?:\.[0-9]+)?) ms$")]
     private static partial Regex DispatchLine();
