@@ -101,6 +101,7 @@ public static class NodeHost
             var setup = new WorkerSetup(workerId, options.NodeName, options.Slots, perSlot, options.CacheDirectory, options.DataRoot);
             worker = system.ActorOf(NodeWorker.Props(setup, store, proxy, settings, log), "worker");
         }
+        using var heartbeat = options.IsWorker ? WorkerHeartbeatLoop.Start(dataSource, workerId, options.NodeName, options.Slots, options.Roles, log) : null;
 
         var shutdown = CoordinatedShutdown.Get(system);
         if (worker is not null)
