@@ -94,6 +94,7 @@ public static class CliHost
         FeatureCommands.Register(config);
         ClusterCommands.Register(config);
         ReportCommands.Register(config);
+        DashboardCommands.Register(config);
         config.AddBranch("bench", bench =>
         {
             bench.SetDescription("Measure speed against the targets (training, features, cluster, tables).");
@@ -102,6 +103,7 @@ public static class CliHost
             FeatureCommands.RegisterBench(bench);
             ClusterCommands.RegisterBench(bench);
             ReportCommands.RegisterBench(bench);
+            DashboardCommands.RegisterBench(bench);
         });
     }
 
@@ -118,7 +120,7 @@ public static class CliHost
         return ExitCodes.BadUsage;
     }
 
-    private static readonly string[] KnownVerbs = ["db", "train", "corpus", "features", "node", "sweep", "results", "tables", "bench"];
+    private static readonly string[] KnownVerbs = ["db", "train", "corpus", "features", "node", "sweep", "results", "tables", "dashboard", "bench"];
 }
 
 /// <summary>The work was attempted and failed for a reason that is not the user's input (exit code 1).</summary>
