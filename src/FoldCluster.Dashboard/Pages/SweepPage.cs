@@ -93,7 +93,7 @@ internal static class SweepPage
             sb.Append("<span>cell text: attempts (a), running epoch (e), or finished/jobs with several seeds</span></p>");
         }
 
-        sb.Append("<h2>Jobs <small>").Append(I(totalJobs)).Append(" matching; running and failed first</small></h2>");
+        sb.Append("<h2>Jobs <small>").Append(I(totalJobs)).Append(" matching; running and failed first; as loaded (counts and grid above are live)</small></h2>");
         sb.Append("<table class=\"list\" id=\"jobs\"><thead><tr><th>Job</th><th>Dataset</th><th>Method</th><th>Modalities</th><th>Fold</th><th>Seed</th><th>Extractor</th>")
             .Append("<th>State</th><th class=\"n\">Attempts</th><th class=\"n\">Losses</th><th>Worker / slot</th><th>Stage / epoch</th><th class=\"n\">UA (%)</th><th>Error</th></tr></thead><tbody>");
         foreach (var j in jobs)
