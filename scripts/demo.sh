@@ -134,4 +134,5 @@ Done in ${ELAPSED} s. Next:
   scripts/foldcluster results compare --sweep $SWEEP --a cmha --b concat --modalities AVT
   ls $OUT                                                             # tables (md, tex, csv) and figures (png)
   xdg-open $OUT/fig4-confusion-generated-cmha-avt.png                 # a Fig. 4-style confusion matrix
+  scripts/foldcluster dashboard                                       # the same in a browser: http://127.0.0.1:8080/
 MSG
