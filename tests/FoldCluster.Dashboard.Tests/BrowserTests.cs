@@ -31,6 +31,7 @@ public sealed class BrowserTests(LiveClusterFixture cluster)
             $"() => Number(document.querySelector(\"tr[data-sweep='dashboard-live'] td[data-count='succeeded']\").textContent) > {before}",
             null, new PageWaitForFunctionOptions { Timeout = 120_000, PollingInterval = 100 });
         await LiveClusterFixture.ScreenshotAsync(grid, "sweep-running");
+        await LiveClusterFixture.ScreenshotAsync(grid, "sweep-running-top", fullPage: false);
         await LiveClusterFixture.ScreenshotAsync(sweeps, "sweeps-running");
 
         await sweeps.WaitForFunctionAsync(

@@ -133,8 +133,8 @@ public sealed class LiveClusterFixture : IAsyncLifetime
         return page;
     }
 
-    public static async Task ScreenshotAsync(IPage page, string name) =>
-        await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(ScreenshotFolder, name + ".png"), FullPage = true });
+    public static async Task ScreenshotAsync(IPage page, string name, bool fullPage = true) =>
+        await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(ScreenshotFolder, name + ".png"), FullPage = fullPage });
 
     public string Tail() => string.Join('\n', _nodes.SelectMany(n => n.Lines.TakeLast(20).Select(l => $"{n.Name}: {l}")));
 
