@@ -257,10 +257,12 @@ public sealed class DashboardServer : IAsyncDisposable
         var offset = int.TryParse(context.Request.Query["offset"].FirstOrDefault(), NumberStyles.None, CultureInfo.InvariantCulture, out var o) ? o : 0;
         var row = await FindSweepRowAsync(name, ct);
         var gridFilter = filter with { State = null };
+        // The grid (one aggregate over the sweep's jobs) and the job list (index reads) run on two connections at once.
+        var jobsTask = _queries.JobsAsync(row.SweepId, filter, SweepPage.PageSize, offset, ct);
         var grid = await _queries.GridAsync(row.SweepId, gridFilter, ct);
         var unfiltered = gridFilter == new JobFilter() ? grid : await _queries.GridAsync(row.SweepId, new JobFilter(), ct);
         var sweep = SweepOverview.FromGrid(row, unfiltered);
-        var jobs = await _queries.JobsAsync(row.SweepId, filter, SweepPage.PageSize, offset, ct);
+        var jobs = await jobsTask;
         var total = filter.State switch
         {
             null => grid.Sum(c => c.Jobs),
