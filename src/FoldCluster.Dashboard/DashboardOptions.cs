@@ -48,9 +48,10 @@ public sealed record DashboardOptions
         {
             throw new BadInputException($"--port {Port} is out of range: expected 1 to 65535 (0 picks a free port)");
         }
-        if (Token is { } token && (token.Length < MinimumTokenLength || token.Any(char.IsWhiteSpace)))
+        // The token travels in a header and a cookie: printable ASCII without separators keeps it intact in both.
+        if (Token is { } token && (token.Length < MinimumTokenLength || token.Any(c => c is <= ' ' or > '~' or ';' or ',' or '"' or '\\')))
         {
-            throw new BadInputException($"--token must be at least {MinimumTokenLength} characters without spaces (e.g. the output of `openssl rand -hex 16`)");
+            throw new BadInputException($"--token must be at least {MinimumTokenLength} characters of printable ASCII without spaces, quotes, commas, semicolons or backslashes (e.g. the output of `openssl rand -hex 16`)");
         }
         if (!IsLoopback && Token is null)
         {

@@ -25,10 +25,13 @@ public sealed class AccessTests : IAsyncLifetime
         Assert.Contains("--token", result.StandardError, StringComparison.Ordinal);
     }
 
-    [Fact]
-    public async Task A_short_token_is_refused_with_exit_code_2()
+    [Theory]
+    [InlineData("short")]
+    [InlineData("0123456789abcdef;x")]
+    [InlineData("0123456789 abcdef")]
+    public async Task A_short_or_unsafe_token_is_refused_with_exit_code_2(string token)
     {
-        var result = await CliProcess.RunAsync(["dashboard", "--host", "0.0.0.0", "--port", "0", "--token", "short", "--db", _db.ConnectionString]);
+        var result = await CliProcess.RunAsync(["dashboard", "--host", "0.0.0.0", "--port", "0", "--token", token, "--db", _db.ConnectionString]);
         Assert.Equal(2, result.ExitCode);
         Assert.Contains("--token must be at least 16 characters", result.StandardError, StringComparison.Ordinal);
     }

@@ -27,7 +27,7 @@
     if (jobs) { jobs.textContent = c.jobs; }
     states.forEach(function (s) {
       var el = root.querySelector('[data-count="' + s + '"]');
-      if (el) { el.textContent = c[s]; }
+      if (el) { el.textContent = c[s]; el.classList.toggle("zero", c[s] === 0); }
       var seg = root.querySelector('[data-seg="' + s + '"]');
       if (seg && c.widths) { seg.style.width = c.widths[s] + "%"; }
     });
@@ -53,6 +53,7 @@
         if (!td) { return; }
         td.className = "cell st-" + c.s;
         td.title = c.h;
+        td.style.setProperty("--done", c.d + "%");
         var a = td.querySelector("a");
         if (a) { a.textContent = c.t; }
       });

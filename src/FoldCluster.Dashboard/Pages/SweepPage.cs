@@ -80,7 +80,7 @@ internal static class SweepPage
                     }
                     var live = Cell(cell);
                     sb.Append("<td class=\"cell ").Append(StateClass(live.S)).Append("\" data-cell=\"").Append(E(live.K)).Append("\" title=\"").Append(E(live.H))
-                        .Append("\"><a href=\"/jobs/").Append(I(cell.FirstJob)).Append("\">").Append(E(live.T)).Append("</a></td>");
+                        .Append("\" style=\"--done:").Append(N(live.D, "F1")).Append("%\"><a href=\"/jobs/").Append(I(cell.FirstJob)).Append("\">").Append(E(live.T)).Append("</a></td>");
                 }
                 sb.Append("</tr>");
             }
@@ -133,7 +133,7 @@ internal static class SweepPage
             ? $"{c.Succeeded}/{c.Jobs}"
             : c.State == "running" && c.Epoch is { } epoch ? $"e{epoch}" : $"a{c.Attempts}";
         var title = $"fold {c.Fold}: {c.Jobs} job(s), {c.Queued} queued, {c.Running} running, {c.Succeeded} succeeded, {c.Failed} failed, {c.Cancelled} cancelled; {c.Attempts} attempt(s)";
-        return new LiveCell(c.Key, c.State, text, title);
+        return new LiveCell(c.Key, c.State, text, title, c.Jobs == 0 ? 0 : Math.Round(100.0 * c.Succeeded / c.Jobs, 1));
     }
 
     private static string FilterForm(SweepOverview sweep, IReadOnlyList<GridCell> all, JobFilter filter)
@@ -165,5 +165,5 @@ internal static class SweepPage
     }
 }
 
-/// <summary>A grid cell in the live feed: k = key, s = state, t = text, h = tooltip.</summary>
-internal sealed record LiveCell(string K, string S, string T, string H);
+/// <summary>A grid cell in the live feed: k = key, s = state, t = text, h = tooltip, d = percent of its jobs succeeded.</summary>
+internal sealed record LiveCell(string K, string S, string T, string H, double D);

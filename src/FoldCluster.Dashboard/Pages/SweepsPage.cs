@@ -45,7 +45,7 @@ internal static class SweepsPage
         sb.Append("<td class=\"n\" data-count=\"jobs\">").Append(I(s.Jobs)).Append("</td>");
         foreach (var (state, n) in PerState(s))
         {
-            sb.Append("<td class=\"n ").Append(StateClass(state)).Append("-text\" data-count=\"").Append(state).Append("\">").Append(I(n)).Append("</td>");
+            sb.Append("<td class=\"n ").Append(StateClass(state)).Append("-text").Append(n == 0 ? " zero" : "").Append("\" data-count=\"").Append(state).Append("\">").Append(I(n)).Append("</td>");
         }
         return sb.ToString();
     }
