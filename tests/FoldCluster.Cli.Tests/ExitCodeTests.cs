@@ -74,7 +74,7 @@ public class ExitCodeTests
         Assert.All(runs, r => Assert.Equal(0, r.ExitCode));
         await using var connection = await db.DataSource.OpenConnectionAsync();
         var versions = (await connection.QueryAsync<int>("select version from schema_version order by version")).ToList();
-        Assert.Equal(Enumerable.Range(1, versions.Count), versions);
+        Assert.Equal(FoldCluster.Storage.MigrationRunner.Embedded().Select(m => m.Version), versions);
         Assert.Equal(1, runs.Count(r => r.StandardError.Contains("applied 0001_initial_schema.sql", StringComparison.Ordinal)));
 
         var again = await CliProcess.RunAsync(["db", "migrate", "--db", db.ConnectionString]);
