@@ -124,11 +124,17 @@ public class IemocapReaderTests
         var root = CorpusFixtures.Iemocap();
         var index = CorpusReader.Read("iemocap", root);
         Assert.Equal(new Dictionary<string, int> { ["fru"] = 1, ["xxx"] = 1 }, index.Excluded);
-        // Usable: F000 (neu), M000 (exc), Ses05F F000 (ang). Ses05F M000 has a broken transcript line,
-        // Ses03M dialog has no transcript file and no video, and its F000 has no wav.
-        Assert.Equal(["Ses01F_impro05a_F000", "Ses01F_impro05a_M000", "Ses05F_script03_1_F000"], index.Usable.Select(u => u.Id).Order().ToArray());
+        // Complete: F000 (neu), M000 (exc), Ses05F F000 (ang). Ses05F M000 has a broken transcript line,
+        // Ses03M dialog has no transcript file and no video, and its F000 has no wav: all six count, whatever they have.
+        Assert.Equal(
+            ["Ses01F_impro05a_F000", "Ses01F_impro05a_M000", "Ses03M_script01_1b_F000", "Ses03M_script01_1b_M000", "Ses05F_script03_1_F000", "Ses05F_script03_1_M000"],
+            index.Utterances.Select(u => u.Id).Order().ToArray());
+        Assert.Equal(["Ses01F_impro05a_F000", "Ses01F_impro05a_M000", "Ses05F_script03_1_F000"], index.Having(CorpusIndex.AllInputs).Select(u => u.Id).Order().ToArray());
+        Assert.Equal(["Ses01F_impro05a_F000", "Ses01F_impro05a_M000", "Ses03M_script01_1b_M000", "Ses05F_script03_1_F000", "Ses05F_script03_1_M000"],
+            index.Having(Modality.Audio).Select(u => u.Id).Order().ToArray());
         Assert.Equal(new MissingCounts(Audio: 1, Video: 2, Transcript: 3), index.Missing);
-        Assert.Equal(new Dictionary<string, int> { ["angry"] = 1, ["happy"] = 1, ["sad"] = 0, ["neutral"] = 1 }, index.ByLabel);
+        Assert.Equal(new ModalityCounts(Audio: 5, Video: 4, Text: 3), index.Modalities);
+        Assert.Equal(new Dictionary<string, int> { ["angry"] = 1, ["happy"] = 2, ["sad"] = 1, ["neutral"] = 2 }, index.ByLabel);
         Assert.Equal(2, index.Problems.Count);
         var labelProblem = index.Problems.Single(p => p.File.EndsWith("Ses01F_impro05a.txt", StringComparison.Ordinal) && p.File.Contains("EmoEvaluation", StringComparison.Ordinal));
         Assert.Equal(15, labelProblem.Line);
@@ -162,7 +168,9 @@ public class MspImprovReaderTests
         Assert.EndsWith("MSP-IMPROV-S01A-F01-P-FM01.wav", a.AudioPath);
         Assert.EndsWith("MSP-IMPROV-S01A-F01-P-FM01.avi", a.VideoPath);
         Assert.Equal("Some words here.", a.Transcript);
-        Assert.Equal(["MSP-IMPROV-S01A-F01-P-FM01", "MSP-IMPROV-S02H-M01-R-MF02"], index.Usable.Select(u => u.Id).ToArray());
+        Assert.Equal(["MSP-IMPROV-S01A-F01-P-FM01", "MSP-IMPROV-S02H-M01-R-MF02", "MSP-IMPROV-S06N-M02-P-MF06"], index.Utterances.Select(u => u.Id).ToArray());
+        Assert.Equal(["MSP-IMPROV-S01A-F01-P-FM01", "MSP-IMPROV-S02H-M01-R-MF02"], index.Having(CorpusIndex.AllInputs).Select(u => u.Id).ToArray());
+        Assert.Equal(new ModalityCounts(Audio: 3, Video: 2, Text: 3), index.Modalities);
         Assert.Equal(new Dictionary<string, int> { ["O"] = 1, ["X"] = 1 }, index.Excluded);
         Assert.Equal(new MissingCounts(Audio: 0, Video: 1, Transcript: 0), index.Missing);
         var problem = Assert.Single(index.Problems);
