@@ -184,3 +184,45 @@ public class MspImprovReaderTests
         Assert.Contains("not an MSP-IMPROV root", e.Message);
     }
 }
+
+public class TranscriptFileTests
+{
+    [Fact]
+    public void A_user_transcript_file_supplies_the_words_of_an_msp_improv_release_without_them()
+    {
+        var root = CorpusFixtures.MspImprov();
+        foreach (var f in Directory.GetFiles(root, "MSP-IMPROV-*.txt", SearchOption.AllDirectories))
+        {
+            File.Delete(f);
+        }
+        var bare = CorpusReader.Read("msp-improv", root);
+        Assert.Equal(new ModalityCounts(Audio: 3, Video: 2, Text: 0), bare.Modalities);
+
+        var file = Path.Combine(TestFolders.Create(), "words.tsv");
+        File.WriteAllText(file,
+            "# id<TAB>text\n" +
+            "MSP-IMPROV-S01A-F01-P-FM01\tGet out of here.\n" +
+            "UTD-IMPROV-S02H-M01-R-MF02.avi\tThat is wonderful news!\n" +
+            "no tab on this line\n" +
+            "MSP-IMPROV-S01A-F01-P-FM01\tsaid twice\n" +
+            "MSP-IMPROV-S77N-F09-P-FM77\tnot in the corpus\n");
+        var index = CorpusReader.Read("msp-improv", root, file);
+        Assert.Equal(new ModalityCounts(Audio: 3, Video: 2, Text: 2), index.Modalities);
+        var byId = index.Utterances.ToDictionary(u => u.Id);
+        Assert.Equal("Get out of here.", byId["MSP-IMPROV-S01A-F01-P-FM01"].Transcript);
+        Assert.Equal("That is wonderful news!", byId["MSP-IMPROV-S02H-M01-R-MF02"].Transcript);
+        Assert.Null(byId["MSP-IMPROV-S06N-M02-P-MF06"].Transcript);
+        var fileProblems = index.Problems.Where(p => p.File == file).Select(p => (p.Line, p.Message)).ToList();
+        Assert.Equal(
+        [
+            (4, "transcript line does not parse: expected \"utterance-id<TAB>text\""),
+            (5, "utterance MSP-IMPROV-S01A-F01-P-FM01 has a second transcript line; the first is kept"),
+            (6, "utterance MSP-IMPROV-S77N-F09-P-FM77 is not labelled in the corpus; its transcript is not used"),
+        ], fileProblems);
+        // The label file's own problem stays.
+        Assert.Single(index.Problems, p => p.File != file);
+
+        var missing = Assert.Throws<BadInputException>(() => CorpusReader.Read("msp-improv", root, Path.Combine(root, "none.tsv")));
+        Assert.Contains("none.tsv' does not exist", missing.Message);
+    }
+}

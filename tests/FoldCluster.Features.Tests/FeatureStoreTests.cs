@@ -210,6 +210,42 @@ public class FeatureStoreTests(GeneratedIemocapFixture corpus) : IClassFixture<G
     }
 
     [Fact]
+    public void A_copy_without_videos_extracts_audio_and_text_and_the_utterance_set_leaves_out_what_a_sweep_cannot_use()
+    {
+        var root = Path.Combine(TestFolders.Create(), "no-video");
+        CopyDirectory(corpus.Root, root);
+        var dialogs = Directory.GetFiles(root, "*.avi", SearchOption.AllDirectories).Order(StringComparer.Ordinal).ToList();
+        foreach (var video in dialogs)
+        {
+            File.Delete(video);
+        }
+        var cache = TestFolders.Create();
+        var (features, report) = FeatureStore.LoadOrExtract(corpus.Source("no-video", root), GeneratedIemocapFixture.Options, cache, null, CancellationToken.None);
+        var labelled = CorpusReader.Read("iemocap", root).Utterances.Count;
+        Assert.Equal(labelled, features.Utterances.Count);
+        Assert.Equal(new ModalityCounts(labelled, 0, labelled), report.Modalities);
+        Assert.Empty(report.Skipped);
+        Assert.All(features.Utterances, u =>
+        {
+            Assert.Equal(FeatureSet.AudioLength, u.Audio!.Length);
+            Assert.Null(u.Video);
+            Assert.Equal(FeatureSet.TextLength, u.Text!.Length);
+        });
+        Assert.Matches("^[0-9a-f]{64}$", report.CacheKey);
+        // The manifest gives the same: absent video loads as null.
+        Assert.All(FeatureStore.Load(cache, "no-video").Utterances, u => Assert.Null(u.Video));
+
+        var at = UtteranceSet.Select(features, report, ModalitySet.Parse("AT"));
+        Assert.Equal(labelled, at.Features.Utterances.Count);
+        Assert.Empty(at.LeftOut);
+        var avt = UtteranceSet.Select(features, report, ModalitySet.Parse("AVT"));
+        Assert.Empty(avt.Features.Utterances);
+        Assert.Equal(new Dictionary<string, int> { ["no video"] = labelled }, avt.LeftOut);
+        Assert.Equal("no audio and text", UtteranceSet.Reason(Modality.Audio | Modality.Video | Modality.Text, Modality.Video));
+        Assert.Null(UtteranceSet.Reason(Modality.Audio, Modality.Audio | Modality.Text));
+    }
+
+    [Fact]
     public void A_real_corpus_without_word2vec_and_a_network_without_weights_are_refused()
     {
         var fixture = CorpusFixtures.Iemocap();
