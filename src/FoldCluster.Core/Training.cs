@@ -19,15 +19,19 @@ public sealed record ClassificationMetrics(
 
 public sealed record UtterancePrediction(string UtteranceId, Emotion True, Emotion Predicted);
 
-/// <summary>What a finished training job hands back to be stored.</summary>
+/// <summary>What a finished training job hands back to be stored; <paramref name="Provenance"/>: where and how it was computed.</summary>
 public sealed record TrainingOutcome(
     ClassificationMetrics Test,
     int BestEpoch,
     double Seconds,
     IReadOnlyList<UtterancePrediction> Predictions,
-    IReadOnlyList<EpochReport> Epochs);
+    IReadOnlyList<EpochReport> Epochs,
+    ResultProvenance? Provenance = null);
 
-/// <summary>Where a dataset comes from, as a sweep spec names it.</summary>
+/// <summary>
+/// Where a dataset comes from, as a sweep spec names it. <paramref name="TranscriptsPath"/>: an optional
+/// "utterance-id&lt;TAB&gt;text" file whose words replace the corpus's own transcripts (MSP-IMPROV releases without them).
+/// </summary>
 public sealed record DatasetSource(
     string Name,
     string Layout,
@@ -35,7 +39,8 @@ public sealed record DatasetSource(
     string? Word2VecPath,
     string Extractor,
     string? WeightsPath,
-    bool AllowRandomWeights);
+    bool AllowRandomWeights,
+    string? TranscriptsPath = null);
 
 /// <summary>A job as a worker slot receives it.</summary>
 public sealed record JobRequest(

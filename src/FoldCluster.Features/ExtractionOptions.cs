@@ -49,6 +49,38 @@ public sealed record ExtractionOptions(double VideoFps = 4, int FrameSize = 224,
         }
     }
 
+    /// <summary>Keys a sweep's dataset `options:` map accepts (<see cref="WithOverrides"/>).</summary>
+    public static readonly IReadOnlyList<string> OverrideKeys = ["frame_size", "video_fps", "crop_map", "batch_size"];
+
+    /// <summary>A copy with a sweep dataset's `options:` applied; an unknown key or a bad value is bad input naming it.</summary>
+    public ExtractionOptions WithOverrides(IReadOnlyDictionary<string, string> options)
+    {
+        var result = this;
+        foreach (var (key, value) in options)
+        {
+            result = key switch
+            {
+                "frame_size" => result with { FrameSize = ParseInt(key, value) },
+                "video_fps" => result with { VideoFps = ParseDouble(key, value) },
+                "crop_map" => result with { CropMap = value },
+                "batch_size" => result with { BatchSize = ParseInt(key, value) },
+                _ => throw new BadInputException(
+                    $"dataset option '{key}' is not known: expected one of {string.Join(", ", OverrideKeys)}"),
+            };
+        }
+        return result.Validated();
+    }
+
+    private static int ParseInt(string key, string value) =>
+        int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var v)
+            ? v
+            : throw new BadInputException($"dataset option {key}='{value}' is not an integer");
+
+    private static double ParseDouble(string key, string value) =>
+        double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var v)
+            ? v
+            : throw new BadInputException($"dataset option {key}='{value}' is not a number");
+
     public ExtractionOptions Validated()
     {
         if (!(VideoFps > 0 && VideoFps <= 60))

@@ -10,6 +10,8 @@ public sealed record SkippedUtterance(string Utterance, string File, int Line, s
 /// <summary>
 /// What one extraction of a dataset did (saved as report.json in the dataset's cache folder): counts, skipped
 /// utterances and why, label-file problems, the out-of-vocabulary rate of the words and the wall-clock seconds.
+/// Modalities: how many of the extracted utterances have each input. CacheKey: SHA-256 over the cache keys of the
+/// extracted utterances, in id order: one name for exactly these features.
 /// </summary>
 public sealed record ExtractionReport(
     string Dataset,
@@ -33,7 +35,9 @@ public sealed record ExtractionReport(
     long OovTokens,
     double OovRate,
     double Seconds,
-    DateTime FinishedUtc)
+    DateTime FinishedUtc,
+    ModalityCounts Modalities,
+    string CacheKey)
 {
     public static readonly JsonSerializerOptions Json = new()
     {
@@ -51,6 +55,7 @@ public sealed record ExtractionReport(
         yield return $"extractor {Extractor} ({VideoWidth}-d frames), {Settings}";
         yield return $"utterances: {Utterances} with features ({Extracted} extracted, {FromCache} from cache{(CorruptRecomputed > 0 ? $", {CorruptRecomputed} corrupt entries recomputed" : "")}); " +
             string.Join(", ", ByLabel.Select(kv => $"{kv.Key} {kv.Value}"));
+        yield return $"inputs of those utterances: {Modalities}";
         yield return $"labelled entries {LabelledEntries}, 4-class {FourClass}, excluded: " +
             (Excluded.Count == 0 ? "none" : string.Join(", ", Excluded.Select(kv => $"{kv.Key} {kv.Value}")));
         yield return $"skipped {Skipped.Count} (missing audio {Missing.Audio}, video {Missing.Video}, transcript {Missing.Transcript}), label-file problems {Problems.Count}";

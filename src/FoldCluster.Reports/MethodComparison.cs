@@ -1,5 +1,6 @@
 using FoldCluster.Core;
 using FoldCluster.Reports.Queries;
+using FoldCluster.Storage.Sweeps;
 using Npgsql;
 
 namespace FoldCluster.Reports;

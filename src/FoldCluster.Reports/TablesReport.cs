@@ -2,6 +2,7 @@ using System.Globalization;
 using FoldCluster.Core;
 using FoldCluster.Reports.Figures;
 using FoldCluster.Reports.Queries;
+using FoldCluster.Storage.Sweeps;
 using FoldCluster.Reports.Tables;
 using Npgsql;
 
@@ -244,7 +245,7 @@ public sealed class TablesReport(NpgsqlDataSource dataSource, PaperTables? paper
         new string(text.ToLowerInvariant().Select(c => char.IsLetterOrDigit(c) ? c : '-').ToArray());
 
     public static string StateCounts(SweepSummary s) =>
-        $"{s.Jobs} jobs: {s.Queued} queued, {s.Running} running, {s.Succeeded} succeeded, {s.Failed} failed, {s.Cancelled} cancelled";
+        $"{s.Total} jobs: {s.Queued} queued, {s.Running} running, {s.Succeeded} succeeded, {s.Failed} failed, {s.Cancelled} cancelled";
 
     /// <summary>Writes every file through a temporary name; an unwritable folder is bad input (exit 2) and writes nothing.</summary>
     public static IReadOnlyList<string> WriteAll(string directory, IReadOnlyList<(string Name, byte[] Content)> files)

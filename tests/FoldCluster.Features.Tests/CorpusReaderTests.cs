@@ -124,11 +124,17 @@ public class IemocapReaderTests
         var root = CorpusFixtures.Iemocap();
         var index = CorpusReader.Read("iemocap", root);
         Assert.Equal(new Dictionary<string, int> { ["fru"] = 1, ["xxx"] = 1 }, index.Excluded);
-        // Usable: F000 (neu), M000 (exc), Ses05F F000 (ang). Ses05F M000 has a broken transcript line,
-        // Ses03M dialog has no transcript file and no video, and its F000 has no wav.
-        Assert.Equal(["Ses01F_impro05a_F000", "Ses01F_impro05a_M000", "Ses05F_script03_1_F000"], index.Usable.Select(u => u.Id).Order().ToArray());
+        // Complete: F000 (neu), M000 (exc), Ses05F F000 (ang). Ses05F M000 has a broken transcript line,
+        // Ses03M dialog has no transcript file and no video, and its F000 has no wav: all six count, whatever they have.
+        Assert.Equal(
+            ["Ses01F_impro05a_F000", "Ses01F_impro05a_M000", "Ses03M_script01_1b_F000", "Ses03M_script01_1b_M000", "Ses05F_script03_1_F000", "Ses05F_script03_1_M000"],
+            index.Utterances.Select(u => u.Id).Order().ToArray());
+        Assert.Equal(["Ses01F_impro05a_F000", "Ses01F_impro05a_M000", "Ses05F_script03_1_F000"], index.Having(CorpusIndex.AllInputs).Select(u => u.Id).Order().ToArray());
+        Assert.Equal(["Ses01F_impro05a_F000", "Ses01F_impro05a_M000", "Ses03M_script01_1b_M000", "Ses05F_script03_1_F000", "Ses05F_script03_1_M000"],
+            index.Having(Modality.Audio).Select(u => u.Id).Order().ToArray());
         Assert.Equal(new MissingCounts(Audio: 1, Video: 2, Transcript: 3), index.Missing);
-        Assert.Equal(new Dictionary<string, int> { ["angry"] = 1, ["happy"] = 1, ["sad"] = 0, ["neutral"] = 1 }, index.ByLabel);
+        Assert.Equal(new ModalityCounts(Audio: 5, Video: 4, Text: 3), index.Modalities);
+        Assert.Equal(new Dictionary<string, int> { ["angry"] = 1, ["happy"] = 2, ["sad"] = 1, ["neutral"] = 2 }, index.ByLabel);
         Assert.Equal(2, index.Problems.Count);
         var labelProblem = index.Problems.Single(p => p.File.EndsWith("Ses01F_impro05a.txt", StringComparison.Ordinal) && p.File.Contains("EmoEvaluation", StringComparison.Ordinal));
         Assert.Equal(15, labelProblem.Line);
@@ -162,7 +168,9 @@ public class MspImprovReaderTests
         Assert.EndsWith("MSP-IMPROV-S01A-F01-P-FM01.wav", a.AudioPath);
         Assert.EndsWith("MSP-IMPROV-S01A-F01-P-FM01.avi", a.VideoPath);
         Assert.Equal("Some words here.", a.Transcript);
-        Assert.Equal(["MSP-IMPROV-S01A-F01-P-FM01", "MSP-IMPROV-S02H-M01-R-MF02"], index.Usable.Select(u => u.Id).ToArray());
+        Assert.Equal(["MSP-IMPROV-S01A-F01-P-FM01", "MSP-IMPROV-S02H-M01-R-MF02", "MSP-IMPROV-S06N-M02-P-MF06"], index.Utterances.Select(u => u.Id).ToArray());
+        Assert.Equal(["MSP-IMPROV-S01A-F01-P-FM01", "MSP-IMPROV-S02H-M01-R-MF02"], index.Having(CorpusIndex.AllInputs).Select(u => u.Id).ToArray());
+        Assert.Equal(new ModalityCounts(Audio: 3, Video: 2, Text: 3), index.Modalities);
         Assert.Equal(new Dictionary<string, int> { ["O"] = 1, ["X"] = 1 }, index.Excluded);
         Assert.Equal(new MissingCounts(Audio: 0, Video: 1, Transcript: 0), index.Missing);
         var problem = Assert.Single(index.Problems);
@@ -174,5 +182,47 @@ public class MspImprovReaderTests
     {
         var e = Assert.Throws<BadInputException>(() => CorpusReader.Read("msp-improv", CorpusFixtures.Iemocap()));
         Assert.Contains("not an MSP-IMPROV root", e.Message);
+    }
+}
+
+public class TranscriptFileTests
+{
+    [Fact]
+    public void A_user_transcript_file_supplies_the_words_of_an_msp_improv_release_without_them()
+    {
+        var root = CorpusFixtures.MspImprov();
+        foreach (var f in Directory.GetFiles(root, "MSP-IMPROV-*.txt", SearchOption.AllDirectories))
+        {
+            File.Delete(f);
+        }
+        var bare = CorpusReader.Read("msp-improv", root);
+        Assert.Equal(new ModalityCounts(Audio: 3, Video: 2, Text: 0), bare.Modalities);
+
+        var file = Path.Combine(TestFolders.Create(), "words.tsv");
+        File.WriteAllText(file,
+            "# id<TAB>text\n" +
+            "MSP-IMPROV-S01A-F01-P-FM01\tGet out of here.\n" +
+            "UTD-IMPROV-S02H-M01-R-MF02.avi\tThat is wonderful news!\n" +
+            "no tab on this line\n" +
+            "MSP-IMPROV-S01A-F01-P-FM01\tsaid twice\n" +
+            "MSP-IMPROV-S77N-F09-P-FM77\tnot in the corpus\n");
+        var index = CorpusReader.Read("msp-improv", root, file);
+        Assert.Equal(new ModalityCounts(Audio: 3, Video: 2, Text: 2), index.Modalities);
+        var byId = index.Utterances.ToDictionary(u => u.Id);
+        Assert.Equal("Get out of here.", byId["MSP-IMPROV-S01A-F01-P-FM01"].Transcript);
+        Assert.Equal("That is wonderful news!", byId["MSP-IMPROV-S02H-M01-R-MF02"].Transcript);
+        Assert.Null(byId["MSP-IMPROV-S06N-M02-P-MF06"].Transcript);
+        var fileProblems = index.Problems.Where(p => p.File == file).Select(p => (p.Line, p.Message)).ToList();
+        Assert.Equal(
+        [
+            (4, "transcript line does not parse: expected \"utterance-id<TAB>text\""),
+            (5, "utterance MSP-IMPROV-S01A-F01-P-FM01 has a second transcript line; the first is kept"),
+            (6, "utterance MSP-IMPROV-S77N-F09-P-FM77 is not labelled in the corpus; its transcript is not used"),
+        ], fileProblems);
+        // The label file's own problem stays.
+        Assert.Single(index.Problems, p => p.File != file);
+
+        var missing = Assert.Throws<BadInputException>(() => CorpusReader.Read("msp-improv", root, Path.Combine(root, "none.tsv")));
+        Assert.Contains("none.tsv' does not exist", missing.Message);
     }
 }

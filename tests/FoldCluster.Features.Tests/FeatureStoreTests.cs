@@ -31,13 +31,13 @@ public class FeatureStoreTests(GeneratedIemocapFixture corpus) : IClassFixture<G
         var index = CorpusReader.Read("iemocap", corpus.Root);
         Assert.Empty(index.Problems);
         Assert.Equal(40, index.Entries.Count);
-        Assert.Equal(corpus.Summary.FourClass, index.Usable.Count);
+        Assert.Equal(corpus.Summary.FourClass, index.Utterances.Count);
         Assert.Equal(4, index.BySpeaker.Count);
         Assert.Equal(new MissingCounts(0, 0, 0), index.Missing);
 
         var cache = TestFolders.Create();
         var (features, report) = FeatureStore.LoadOrExtract(corpus.Source(), GeneratedIemocapFixture.Options, cache, null, CancellationToken.None);
-        Assert.Equal(index.Usable.Count, features.Utterances.Count);
+        Assert.Equal(index.Utterances.Count, features.Utterances.Count);
         Assert.Equal("resnet50-random", features.Extractor);
         Assert.Equal(2048, features.VideoWidth);
         Assert.All(features.Utterances, u =>
@@ -81,7 +81,7 @@ public class FeatureStoreTests(GeneratedIemocapFixture corpus) : IClassFixture<G
         var cache = TestFolders.Create();
         var messages = new List<string>();
         var features = FeatureStore.LoadOrExtract(corpus.Source("trainer"), cache, new SyncMessages(messages.Add), CancellationToken.None);
-        Assert.Equal(CorpusReader.Read("iemocap", corpus.Root).Usable.Count, features.Utterances.Count);
+        Assert.Equal(CorpusReader.Read("iemocap", corpus.Root).Utterances.Count, features.Utterances.Count);
         Assert.Equal("trainer", features.Dataset);
         Assert.Contains(messages, m => m.Contains("word2vec.bin", StringComparison.Ordinal));
         var report = System.Text.Json.JsonDocument.Parse(File.ReadAllText(FeatureStore.ReportPath(cache, "trainer")));
@@ -175,33 +175,74 @@ public class FeatureStoreTests(GeneratedIemocapFixture corpus) : IClassFixture<G
     }
 
     [Fact]
-    public void Broken_inputs_skip_their_utterance_with_the_file_and_reason()
+    public void Broken_inputs_skip_their_utterance_with_the_file_and_reason_and_a_missing_input_is_left_empty()
     {
         var root = Path.Combine(TestFolders.Create(), "copy");
         CopyDirectory(corpus.Root, root);
         var index = CorpusReader.Read("iemocap", root);
-        var badWav = index.Usable[0];
+        var badWav = index.Utterances[0];
         File.WriteAllBytes(badWav.AudioPath!, File.ReadAllBytes(badWav.AudioPath!)[..60]);
         // Move one utterance past the end of its dialog's video (labels say 500 s, the video is much shorter).
-        var late = index.Usable.Last(u => u.Group != badWav.Group);
+        var late = index.Utterances.Last(u => u.Group != badWav.Group);
         var text = File.ReadAllText(late.LabelFile);
         File.WriteAllText(late.LabelFile, text.Replace(
             $"[{late.Start:F4} - {late.End:F4}]\t{late.Id}", $"[500.0000 - 501.5000]\t{late.Id}", StringComparison.Ordinal));
 
-        var noWav = index.Usable.First(u => u.Id != badWav.Id && u.Id != late.Id);
+        var noWav = index.Utterances.First(u => u.Id != badWav.Id && u.Id != late.Id);
         File.Delete(noWav.AudioPath!);
 
         var (features, report) = FeatureStore.LoadOrExtract(corpus.Source("broken", root), GeneratedIemocapFixture.Options, TestFolders.Create(), null, CancellationToken.None);
-        Assert.Equal(index.Usable.Count - 3, features.Utterances.Count);
+        // The utterance without its WAV keeps its video and words; the two with unreadable inputs are left out.
+        Assert.Equal(index.Utterances.Count - 2, features.Utterances.Count);
         Assert.Equal(1, report.Missing.Audio);
-        var missing = report.Skipped.Single(s => s.Utterance == noWav.Id);
-        Assert.Equal((noWav.LabelFile, noWav.LabelLine, "audio file missing"), (missing.File, missing.Line, missing.Reason));
+        Assert.Equal(new ModalityCounts(features.Utterances.Count - 1, features.Utterances.Count, features.Utterances.Count), report.Modalities);
+        var noAudio = features.Utterances.Single(u => u.UtteranceId == noWav.Id);
+        Assert.Null(noAudio.Audio);
+        Assert.Equal(FeatureSet.SequenceLength * 2048, noAudio.Video!.Length);
+        Assert.Equal(FeatureSet.TextLength, noAudio.Text!.Length);
+        Assert.DoesNotContain(report.Skipped, s => s.Utterance == noWav.Id);
         var wav = report.Skipped.Single(s => s.Utterance == badWav.Id);
         Assert.Equal(badWav.AudioPath, wav.File);
         Assert.Contains("truncated", wav.Reason);
         var video = report.Skipped.Single(s => s.Utterance == late.Id);
         Assert.EndsWith(".avi", video.File);
         Assert.Contains("shorter than the utterance's range", video.Reason);
+    }
+
+    [Fact]
+    public void A_copy_without_videos_extracts_audio_and_text_and_the_utterance_set_leaves_out_what_a_sweep_cannot_use()
+    {
+        var root = Path.Combine(TestFolders.Create(), "no-video");
+        CopyDirectory(corpus.Root, root);
+        var dialogs = Directory.GetFiles(root, "*.avi", SearchOption.AllDirectories).Order(StringComparer.Ordinal).ToList();
+        foreach (var video in dialogs)
+        {
+            File.Delete(video);
+        }
+        var cache = TestFolders.Create();
+        var (features, report) = FeatureStore.LoadOrExtract(corpus.Source("no-video", root), GeneratedIemocapFixture.Options, cache, null, CancellationToken.None);
+        var labelled = CorpusReader.Read("iemocap", root).Utterances.Count;
+        Assert.Equal(labelled, features.Utterances.Count);
+        Assert.Equal(new ModalityCounts(labelled, 0, labelled), report.Modalities);
+        Assert.Empty(report.Skipped);
+        Assert.All(features.Utterances, u =>
+        {
+            Assert.Equal(FeatureSet.AudioLength, u.Audio!.Length);
+            Assert.Null(u.Video);
+            Assert.Equal(FeatureSet.TextLength, u.Text!.Length);
+        });
+        Assert.Matches("^[0-9a-f]{64}$", report.CacheKey);
+        // The manifest gives the same: absent video loads as null.
+        Assert.All(FeatureStore.Load(cache, "no-video").Utterances, u => Assert.Null(u.Video));
+
+        var at = UtteranceSet.Select(features, report, ModalitySet.Parse("AT"));
+        Assert.Equal(labelled, at.Features.Utterances.Count);
+        Assert.Empty(at.LeftOut);
+        var avt = UtteranceSet.Select(features, report, ModalitySet.Parse("AVT"));
+        Assert.Empty(avt.Features.Utterances);
+        Assert.Equal(new Dictionary<string, int> { ["no video"] = labelled }, avt.LeftOut);
+        Assert.Equal("no audio and text", UtteranceSet.Reason(Modality.Audio | Modality.Video | Modality.Text, Modality.Video));
+        Assert.Null(UtteranceSet.Reason(Modality.Audio, Modality.Audio | Modality.Text));
     }
 
     [Fact]
@@ -281,11 +322,11 @@ public class GeneratedCorpusTests
         var index = CorpusReader.Read("msp-improv", root);
         Assert.Empty(index.Problems);
         Assert.Equal(16, index.Entries.Count);
-        Assert.All(index.Usable, u => Assert.Matches(@"^[FM]0[12]$", u.Speaker));
+        Assert.All(index.Utterances, u => Assert.Matches(@"^[FM]0[12]$", u.Speaker));
         var (features, report) = FeatureStore.LoadOrExtract(
             new DatasetSource("msp", "msp-improv", root, null, "resnet50-random", null, false),
             new ExtractionOptions(VideoFps: 2, FrameSize: 64), TestFolders.Create(), null, CancellationToken.None);
-        Assert.Equal(index.Usable.Count, features.Utterances.Count);
+        Assert.Equal(index.Utterances.Count, features.Utterances.Count);
         Assert.Empty(report.Skipped);
     }
 

@@ -78,9 +78,9 @@ public class QueryTests
         await using var database = await GoldenSweep.CreateAsync();
         var queries = new ResultQueries(database.DataSource);
         var error = await Assert.ThrowsAsync<BadInputException>(() => queries.FindSweepAsync("nope"));
-        Assert.Contains("sweep 'nope' does not exist", error.Message, StringComparison.Ordinal);
-        Assert.Contains("'golden'", error.Message, StringComparison.Ordinal);
-        Assert.Contains("'waiting' (0/10 jobs finished)", error.Message, StringComparison.Ordinal);
+        Assert.Contains("no sweep named 'nope'; known sweeps: ", error.Message, StringComparison.Ordinal);
+        Assert.Contains("golden (", error.Message, StringComparison.Ordinal);
+        Assert.Contains("waiting (0/10 jobs finished)", error.Message, StringComparison.Ordinal);
         // A sweep may also be named by its number.
         var byNumber = await queries.FindSweepAsync("2");
         Assert.Equal("waiting", byNumber.Name);

@@ -36,7 +36,7 @@ public class TablesReportTests
         await using var database = await GoldenSweep.CreateAsync();
         var report = new TablesReport(database.DataSource);
         var unknown = await Assert.ThrowsAsync<BadInputException>(() => report.GenerateAsync(new TablesRequest { Sweep = "missing" }));
-        Assert.Contains("existing sweeps:", unknown.Message, StringComparison.Ordinal);
+        Assert.Contains("no sweep named 'missing'; known sweeps:", unknown.Message, StringComparison.Ordinal);
         var format = await Assert.ThrowsAsync<BadInputException>(() => report.GenerateAsync(new TablesRequest { Sweep = "golden", Formats = ["docx"] }));
         Assert.Contains("'docx'", format.Message, StringComparison.Ordinal);
     }

@@ -4,6 +4,7 @@ using FoldCluster.Core;
 using FoldCluster.Core.Sweeps;
 using FoldCluster.Features;
 using FoldCluster.Model;
+using FoldCluster.Model.Training;
 
 namespace FoldCluster.Cli.Wiring;
 
@@ -14,7 +15,7 @@ namespace FoldCluster.Cli.Wiring;
 /// </summary>
 public sealed class RealJobTrainer : IJobTrainer
 {
-    private readonly ConcurrentDictionary<string, Lazy<FeatureSet>> _loaded = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Lazy<(FeatureSet, ExtractionReport)>> _loaded = new(StringComparer.Ordinal);
     private readonly int _threadsPerSlot;
     private readonly Action<string> _log;
 
@@ -30,24 +31,35 @@ public sealed class RealJobTrainer : IJobTrainer
         var options = ApplyFeatureOptions(ExtractionOptions.DefaultFor(request.Dataset.Root), featureOptions);
         var source = request.Dataset;
         var loadKey = string.Join('|', source, options.Canonical, Path.GetFullPath(request.CacheDirectory));
-        var lazy = _loaded.GetOrAdd(loadKey, _ => new Lazy<FeatureSet>(
+        var lazy = _loaded.GetOrAdd(loadKey, _ => new Lazy<(FeatureSet, ExtractionReport)>(
             () => Load(source, options, request.CacheDirectory, cancellationToken), LazyThreadSafetyMode.ExecutionAndPublication));
-        FeatureSet features;
+        FeatureSet all;
+        ExtractionReport report;
         try
         {
-            features = lazy.Value;
+            (all, report) = lazy.Value;
         }
         catch
         {
             // A failed or cancelled load must not poison the later jobs of this dataset.
-            _loaded.TryRemove(new KeyValuePair<string, Lazy<FeatureSet>>(loadKey, lazy));
+            _loaded.TryRemove(new KeyValuePair<string, Lazy<(FeatureSet, ExtractionReport)>>(loadKey, lazy));
             throw;
         }
+        // The sweep's utterance set: every job of the dataset trains on the utterances that have all the modalities the
+        // sweep's modality sets need, so their folds are the same. Jobs of a sweep stored without it used A+V+T.
+        var required = ModalitySet.Parse(request.TrainingOverrides.GetValueOrDefault(SweepSpec.UtteranceSetKey, "AVT"));
+        var set = UtteranceSet.Select(all, report, required);
         ModelTrainer.ConfigureThreads(_threadsPerSlot);
-        return ModelTrainer.Train(features, request.Key, trainingOverrides, request.Device, onEpoch, cancellationToken);
+        var outcome = ModelTrainer.Train(set.Features, request.Key, trainingOverrides, request.Device, onEpoch, cancellationToken);
+        return outcome with { Provenance = Provenance(request, report, set) };
     }
 
-    private FeatureSet Load(DatasetSource source, ExtractionOptions options, string cacheDirectory, CancellationToken ct)
+    private static ResultProvenance Provenance(JobRequest request, ExtractionReport report, UtteranceSet set) => new(
+        BuildInfo.CodeVersion, RuntimeInfo.TorchSharpVersion, RuntimeInfo.LibtorchVersion, request.Device,
+        RuntimeInfo.DeviceName(request.Device), RuntimeInfo.CpuModel, RuntimeInfo.CpuIsa, RuntimeInfo.Threads,
+        Environment.MachineName, report.CacheKey, set.Modalities.ToString(), set.Features.Utterances.Count, set.LeftOut);
+
+    private (FeatureSet, ExtractionReport) Load(DatasetSource source, ExtractionOptions options, string cacheDirectory, CancellationToken ct)
     {
         if (!Directory.Exists(source.Root))
         {
@@ -63,9 +75,9 @@ public sealed class RealJobTrainer : IJobTrainer
                 _log($"features of '{source.Name}': {p.Done}/{p.Total} {p.Message}");
             }
         });
-        var (features, _) = FeatureStore.LoadOrExtract(source, options, cacheDirectory, progress, ct);
-        _log($"features of dataset '{source.Name}': {features.Utterances.Count} utterances ready");
-        return features;
+        var (features, report) = FeatureStore.LoadOrExtract(source, options, cacheDirectory, progress, ct);
+        _log($"features of dataset '{source.Name}': {features.Utterances.Count} utterances ready ({report.Modalities})");
+        return (features, report);
     }
 
     /// <summary>Splits a job's override map into extraction options ("features." keys) and training overrides.</summary>
@@ -76,6 +88,10 @@ public sealed class RealJobTrainer : IJobTrainer
         var training = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var (key, value) in overrides)
         {
+            if (key == SweepSpec.UtteranceSetKey)
+            {
+                continue; // read by Run
+            }
             if (key.StartsWith(SweepSpec.FeatureOptionPrefix, StringComparison.Ordinal))
             {
                 features[key[SweepSpec.FeatureOptionPrefix.Length..]] = value;
@@ -88,31 +104,6 @@ public sealed class RealJobTrainer : IJobTrainer
         return (features, training);
     }
 
-    public static ExtractionOptions ApplyFeatureOptions(ExtractionOptions baseline, IReadOnlyDictionary<string, string> options)
-    {
-        var result = baseline;
-        foreach (var (key, value) in options)
-        {
-            result = key switch
-            {
-                "frame_size" => result with { FrameSize = ParseInt(key, value) },
-                "video_fps" => result with { VideoFps = ParseDouble(key, value) },
-                "crop_map" => result with { CropMap = value },
-                "batch_size" => result with { BatchSize = ParseInt(key, value) },
-                _ => throw new BadInputException(
-                    $"dataset option '{key}' is not known: expected one of frame_size, video_fps, crop_map, batch_size"),
-            };
-        }
-        return result.Validated();
-    }
-
-    private static int ParseInt(string key, string value) =>
-        int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var v)
-            ? v
-            : throw new BadInputException($"dataset option {key}='{value}' is not an integer");
-
-    private static double ParseDouble(string key, string value) =>
-        double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var v)
-            ? v
-            : throw new BadInputException($"dataset option {key}='{value}' is not a number");
+    public static ExtractionOptions ApplyFeatureOptions(ExtractionOptions baseline, IReadOnlyDictionary<string, string> options) =>
+        baseline.WithOverrides(options);
 }

@@ -22,6 +22,7 @@ public static class SweepPaths
         Root = Resolve(source.Root, dataRoot)!,
         Word2VecPath = Resolve(source.Word2VecPath, dataRoot),
         WeightsPath = Resolve(source.WeightsPath, dataRoot),
+        TranscriptsPath = Resolve(source.TranscriptsPath, dataRoot),
     };
 
     /// <summary>The spec with every dataset's relative paths made absolute against the data root.</summary>
@@ -39,6 +40,7 @@ public static class SweepPaths
                 Root = Resolve(d.Root, full)!,
                 Word2Vec = Resolve(d.Word2Vec, full),
                 Weights = Resolve(d.Weights, full),
+                Transcripts = Resolve(d.Transcripts, full),
             })],
         };
     }

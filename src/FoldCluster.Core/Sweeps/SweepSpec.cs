@@ -15,7 +15,8 @@ public sealed record DatasetSpec(
     string Extractor,
     string? Weights,
     bool AllowRandomWeights,
-    IReadOnlyDictionary<string, string> Options)
+    IReadOnlyDictionary<string, string> Options,
+    string? Transcripts = null)
 {
     /// <summary>
     /// The extractor name recorded in job keys and results: random weights say so (DESIGN.md 4.3),
@@ -24,7 +25,7 @@ public sealed record DatasetSpec(
     public string RecordedExtractor => AllowRandomWeights && Weights is null ? Extractor + "-random" : Extractor;
 
     /// <summary>What a worker slot receives; relative paths are resolved on the worker (see <see cref="SweepPaths"/>).</summary>
-    public DatasetSource ToSource() => new(Name, Layout, Root, Word2Vec, Extractor, Weights, AllowRandomWeights);
+    public DatasetSource ToSource() => new(Name, Layout, Root, Word2Vec, Extractor, Weights, AllowRandomWeights, Transcripts);
 }
 
 /// <summary>
@@ -164,8 +165,30 @@ public sealed record SweepSpec(
         Datasets.FirstOrDefault(d => d.Name == key.Dataset && d.RecordedExtractor == key.Extractor);
 
     /// <summary>
-    /// What a job's trainer receives besides the dataset: the training overrides as written, plus the
-    /// dataset's free extraction options under "features." (e.g. features.frame_size = 112).
+    /// Key under which a job's override map carries the modalities of its dataset's utterance set
+    /// (<see cref="UtteranceSetFor"/>), e.g. "AVT"; the worker trains on the utterances that have all of them.
+    /// </summary>
+    public const string UtteranceSetKey = "utterances.modalities";
+
+    /// <summary>
+    /// The modalities every utterance of a dataset's utterance set must have: the union of the modality sets of the
+    /// sweep's jobs on that dataset. All jobs of the dataset train on that one set, so their folds are the same and
+    /// paired comparisons (A+T against A+V+T, fold by fold) stay paired.
+    /// </summary>
+    public ModalitySet UtteranceSetFor(DatasetSpec dataset)
+    {
+        var flags = Modality.None;
+        foreach (var key in Expand().Where(k => k.Dataset == dataset.Name && k.Extractor == dataset.RecordedExtractor))
+        {
+            flags |= ModalitySet.Parse(key.Modalities).Flags;
+        }
+        return new ModalitySet(flags);
+    }
+
+    /// <summary>
+    /// What a job's trainer receives besides the dataset: the training overrides as written, the
+    /// dataset's free extraction options under "features." (e.g. features.frame_size = 112), and the
+    /// modalities of the dataset's utterance set under <see cref="UtteranceSetKey"/>.
     /// </summary>
     public IReadOnlyDictionary<string, string> OverridesFor(DatasetSpec dataset)
     {
@@ -177,6 +200,11 @@ public sealed record SweepSpec(
         foreach (var (k, v) in dataset.Options)
         {
             merged[FeatureOptionPrefix + k] = v;
+        }
+        var set = UtteranceSetFor(dataset);
+        if (set.Flags != Modality.None)
+        {
+            merged[UtteranceSetKey] = set.ToString();
         }
         return merged;
     }

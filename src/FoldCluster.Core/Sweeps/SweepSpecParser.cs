@@ -15,7 +15,7 @@ public static partial class SweepSpecParser
         ["name", "datasets", "methods", "modalities", "pretraining", "folds", "split", "seeds", "profile", "training", "exclusions", "max_attempts"];
 
     private static readonly string[] DatasetFields =
-        ["name", "layout", "root", "word2vec", "extractor", "weights", "allow_random_weights", "options"];
+        ["name", "layout", "root", "word2vec", "extractor", "weights", "allow_random_weights", "options", "transcripts"];
 
     [GeneratedRegex("^[a-z0-9][a-z0-9._-]*$")]
     private static partial Regex NamePattern();
@@ -156,7 +156,8 @@ public static partial class SweepSpecParser
             var options = fields.TryGetValue("options", out var optionsNode)
                 ? StringMap(optionsNode, $"{at}.options")
                 : new SortedDictionary<string, string>(StringComparer.Ordinal);
-            return new DatasetSpec(name, layout, root, word2vec, extractor, weights, allowRandom, options);
+            var transcripts = OptionalScalar(fields, "transcripts", at + ".");
+            return new DatasetSpec(name, layout, root, word2vec, extractor, weights, allowRandom, options, transcripts);
         }
 
         private SweepExclusion Exclusion(YamlNode node, string at)

@@ -31,6 +31,11 @@ internal static class SweepSpecWriter
             }
             yaml.Append("    allow_random_weights: ").Append(d.AllowRandomWeights ? "true" : "false").Append('\n');
             yaml.Append("    options: ").Append(Map(d.Options)).Append('\n');
+            if (d.Transcripts is not null)
+            {
+                // Written only when set, so specs without it keep their stored text and hash.
+                yaml.Append("    transcripts: ").Append(Quote(d.Transcripts)).Append('\n');
+            }
         }
         yaml.Append("methods: ").Append(List(spec.Methods.Select(Quote))).Append('\n');
         yaml.Append("modalities: ").Append(List(spec.Modalities.Select(Quote))).Append('\n');

@@ -132,7 +132,7 @@ public static class SyntheticCorpus
             Path.Combine(target, FeatureStore.DefaultWord2VecFile));
     }
 
-    private static int CountUsable(string root, string layout) => CorpusReader.Read(layout, root).Usable.Count;
+    private static int CountUsable(string root, string layout) => CorpusReader.Read(layout, root).Utterances.Count;
 
     /// <summary>One generated utterance: what it shows in each modality and how it is labelled.</summary>
     private sealed record Item(

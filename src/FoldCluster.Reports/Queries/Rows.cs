@@ -1,23 +1,5 @@
 namespace FoldCluster.Reports.Queries;
 
-/// <summary>A sweep and how far it got.</summary>
-public sealed record SweepSummary
-{
-    public long SweepId { get; init; }
-    public string Name { get; init; } = "";
-    public string State { get; init; } = "";
-    public DateTime CreatedAt { get; init; }
-    public int Jobs { get; init; }
-    public int Queued { get; init; }
-    public int Running { get; init; }
-    public int Succeeded { get; init; }
-    public int Failed { get; init; }
-    public int Cancelled { get; init; }
-
-    /// <summary>Succeeded jobs that have a stored result (only these count in tables).</summary>
-    public int Finished { get; init; }
-}
-
 /// <summary>Filters of `results query`; null means "any".</summary>
 public sealed record ResultFilter
 {
@@ -58,6 +40,23 @@ public sealed record JobResultRow
     public int? BestEpoch { get; init; }
     public double? Seconds { get; init; }
     public string? Error { get; init; }
+
+    // Provenance of the result (null without a result, or for results stored before provenance was recorded).
+    public string? CodeVersion { get; init; }
+    public string? TorchSharpVersion { get; init; }
+    public string? LibtorchVersion { get; init; }
+    public string? Device { get; init; }
+    public string? DeviceName { get; init; }
+    public string? CpuModel { get; init; }
+    public string? CpuIsa { get; init; }
+    public int? Threads { get; init; }
+    public string? WorkerHost { get; init; }
+    public string? FeatureCacheKey { get; init; }
+    public string? UtteranceModalities { get; init; }
+    public int? Utterances { get; init; }
+
+    /// <summary>JSON object: utterances of the dataset not trained on, by reason.</summary>
+    public string? LeftOut { get; init; }
 }
 
 /// <summary>
@@ -84,6 +83,12 @@ public sealed record CellAggregate
     public double? MacroF1Std { get; init; }
     public double WeightedF1Mean { get; init; }
     public double? WeightedF1Std { get; init; }
+
+    /// <summary>Different runtimes (device, device name, CPU instruction sets) among the cell's results with provenance.</summary>
+    public int Machines { get; init; }
+
+    /// <summary>Different builds (code version, TorchSharp, libtorch) among the cell's results with provenance.</summary>
+    public int Versions { get; init; }
 }
 
 /// <summary>Identifies one table cell (used to pick confusion matrices and comparisons).</summary>

@@ -86,6 +86,24 @@ public sealed class PaperTableBuilder
     private string SeedNote(IEnumerable<CellAggregate> cells) =>
         cells.Any(c => c.Runs > c.Folds) ? " Where a fold ran with several seeds, the seeds are averaged before the fold statistics." : "";
 
+    /// <summary>
+    /// A footnote naming the cells whose results come from more than one runtime (device, CPU instruction sets) or build
+    /// (code, TorchSharp, libtorch): results of one seed differ between them, so such a cell is not one machine's number.
+    /// </summary>
+    private static IEnumerable<string> RuntimeNote(IEnumerable<CellAggregate> cells)
+    {
+        var mixed = cells.Where(c => c.Machines > 1 || c.Versions > 1).ToList();
+        if (mixed.Count == 0)
+        {
+            yield break;
+        }
+        static string Name(CellAggregate c) =>
+            $"{ReportNames.Dataset(c.Dataset)} {ReportNames.Method(c.Method)} {string.Join('+', c.Modalities.ToCharArray())}{(c.Pretrained ? "" : " (NP)")}"
+            + $" ({string.Join(", ", new[] { c.Machines > 1 ? $"{c.Machines} devices or CPU instruction sets" : null, c.Versions > 1 ? $"{c.Versions} code or library versions" : null }.OfType<string>())})";
+        yield return "Mixed runtimes: these cells combine results computed on different machines or builds, whose numbers for one seed differ: "
+            + string.Join("; ", mixed.Select(Name)) + ". `foldcluster results query --format json` shows each result's provenance.";
+    }
+
     private const string Spread =
         "mean ± sample standard deviation (n − 1) over the ten test folds; a cell with fewer than ten finished folds shows how many, e.g. (7/10)";
 
@@ -135,7 +153,7 @@ public sealed class PaperTableBuilder
         var caption =
             $"Unweighted accuracy (UA, %) of previous works as printed in the paper's Table I, and of MCWSA-CMHA (A+V+T, pre-trained) as measured by this system on the {ReportNames.Split(_split)}: {Spread}. Video features: {ReportNames.Extractor(extractor)}.";
         var layout = new ReportTable("table1", "Table I", caption, ["Model"], groups, rows,
-            ["–: no value (not reported in the paper, or no finished job)." + SeedNote(measured) + " " + CommonNotes(ReportNames.HasRandomWeights(extractor))]);
+            ["–: no value (not reported in the paper, or no finished job)." + SeedNote(measured) + " " + CommonNotes(ReportNames.HasRandomWeights(extractor)), .. RuntimeNote(measured)]);
         return new GeneratedTable(layout, Csv.Render(Table1CsvHeader.Split(','), csv));
     }
 
@@ -196,7 +214,7 @@ public sealed class PaperTableBuilder
         var caption =
             $"Unweighted accuracy (UA, %) and macro-F1 (F1, %) of the fusion methods on the test folds of the {ReportNames.Split(_split)}: {Spread}. Video features: {ReportNames.Extractor(extractor)}. Rows marked (paper) repeat the paper's Table II (its F1 × 100).";
         var layout = new ReportTable("table2", "Table II", caption, ["Dataset", "Method"], groups, rows,
-            ["NP: the MCWSA model is not pre-trained (paper Table II). –: no finished job for this cell (TFN runs only with A+V+T, as in the paper)." + SeedNote(cells) + " " + CommonNotes(ReportNames.HasRandomWeights(extractor))]);
+            ["NP: the MCWSA model is not pre-trained (paper Table II). –: no finished job for this cell (TFN runs only with A+V+T, as in the paper)." + SeedNote(cells) + " " + CommonNotes(ReportNames.HasRandomWeights(extractor)), .. RuntimeNote(cells)]);
         return new GeneratedTable(layout, Csv.Render(Table2CsvHeader.Split(','), csv));
     }
 
@@ -250,7 +268,7 @@ public sealed class PaperTableBuilder
         var caption =
             $"Unweighted accuracy (UA, %) of CMHA with video features from different extractors on the test folds of the {ReportNames.Split(_split)}: {Spread}. Rows marked (paper) repeat the paper's Table III (ResNet, VGG-Face).";
         var layout = new ReportTable("table3", "Table III", caption, ["Extractor", "Dataset"], groups, rows,
-            ["NP: the MCWSA model is not pre-trained. –: no finished job for this cell." + SeedNote(cells) + " " + CommonNotes(random)]);
+            ["NP: the MCWSA model is not pre-trained. –: no finished job for this cell." + SeedNote(cells) + " " + CommonNotes(random), .. RuntimeNote(cells)]);
         return new GeneratedTable(layout, Csv.Render(Table3CsvHeader.Split(','), csv));
     }
 

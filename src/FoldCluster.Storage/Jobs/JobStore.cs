@@ -230,6 +230,11 @@ public sealed class JobStore(NpgsqlDataSource dataSource) : IJobStore
             }, transaction, cancellationToken: ct)).ConfigureAwait(false);
         }
 
+        if (outcome.Provenance is { } provenance)
+        {
+            await ResultProvenanceRows.InsertAsync(connection, transaction, jobId, provenance, ct).ConfigureAwait(false);
+        }
+
         await connection.ExecuteAsync(new CommandDefinition("""
             update jobs set state = 'succeeded', finished_at = now(), lease_expires_at = null, error = null
             where job_id = @jobId;

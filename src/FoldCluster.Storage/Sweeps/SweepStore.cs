@@ -8,10 +8,10 @@ namespace FoldCluster.Storage.Sweeps;
 /// <summary>What a submission did: a new sweep, or the existing one of the same spec resumed.</summary>
 public sealed record SweepSubmission(long SweepId, string Name, bool Created, int JobsCreated, int JobsRequeued, int JobsTotal);
 
-/// <summary>One line of `sweep list`.</summary>
+/// <summary>A sweep and how far it got (`sweep list`, `sweep status`, the reports); Finished: succeeded jobs with a stored result.</summary>
 public sealed record SweepSummary(
     long SweepId, string Name, string State, DateTime CreatedAt, string CodeVersion,
-    int Queued, int Running, int Succeeded, int Failed, int Cancelled)
+    int Queued, int Running, int Succeeded, int Failed, int Cancelled, int Finished = 0)
 {
     public int Total => Queued + Running + Succeeded + Failed + Cancelled;
 
@@ -198,22 +198,10 @@ public sealed class SweepStore(NpgsqlDataSource dataSource)
         return requeued;
     }
 
-    private const string SummarySelect = """
-        select s.sweep_id as SweepId, s.name as Name, s.state as State, s.created_at as CreatedAt, s.code_version as CodeVersion,
-               count(*) filter (where j.state = 'queued')::int as Queued,
-               count(*) filter (where j.state = 'running')::int as Running,
-               count(*) filter (where j.state = 'succeeded')::int as Succeeded,
-               count(*) filter (where j.state = 'failed')::int as Failed,
-               count(*) filter (where j.state = 'cancelled')::int as Cancelled
-        from sweeps s left join jobs j on j.sweep_id = s.sweep_id
-        """;
-
     public async Task<IReadOnlyList<SweepSummary>> ListAsync(CancellationToken ct = default)
     {
         await using var connection = await Database.OpenAsync(dataSource, ct).ConfigureAwait(false);
-        var rows = await connection.QueryAsync<SweepSummary>(new CommandDefinition(
-            SummarySelect + " group by s.sweep_id order by s.created_at, s.sweep_id", cancellationToken: ct)).ConfigureAwait(false);
-        return [.. rows.Select(Utc)];
+        return await SweepSummaries.ListAsync(connection, ct).ConfigureAwait(false);
     }
 
     /// <param name="name">The sweep; null means the most recently created one.</param>
@@ -222,7 +210,7 @@ public sealed class SweepStore(NpgsqlDataSource dataSource)
         await using var connection = await Database.OpenAsync(dataSource, ct).ConfigureAwait(false);
         await using var transaction = await connection.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, ct).ConfigureAwait(false);
         var summary = await connection.QuerySingleOrDefaultAsync<SweepSummary>(new CommandDefinition(
-            SummarySelect + " where (@name::text is null or s.name = @name) group by s.sweep_id order by s.created_at desc, s.sweep_id desc limit 1",
+            SweepSummaries.Select + " where (@name::text is null or s.name = @name) group by s.sweep_id order by s.created_at desc, s.sweep_id desc limit 1",
             new { name }, transaction, cancellationToken: ct)).ConfigureAwait(false);
         if (summary is null)
         {
@@ -230,7 +218,7 @@ public sealed class SweepStore(NpgsqlDataSource dataSource)
                 ? new BadInputException("the database holds no sweep yet; submit one with `foldcluster sweep submit`")
                 : await UnknownSweepAsync(connection, name, ct).ConfigureAwait(false);
         }
-        summary = Utc(summary);
+        summary = SweepSummaries.Utc(summary);
 
         var now = DateTime.SpecifyKind(await connection.ExecuteScalarAsync<DateTime>(new CommandDefinition(
             "select now()", transaction: transaction, cancellationToken: ct)).ConfigureAwait(false), DateTimeKind.Utc);
@@ -284,14 +272,6 @@ public sealed class SweepStore(NpgsqlDataSource dataSource)
         return TimeSpan.FromSeconds(remaining / slots);
     }
 
-    private static SweepSummary Utc(SweepSummary s) => s with { CreatedAt = DateTime.SpecifyKind(s.CreatedAt, DateTimeKind.Utc) };
-
-    private static async Task<BadInputException> UnknownSweepAsync(NpgsqlConnection connection, string name, CancellationToken ct)
-    {
-        var names = (await connection.QueryAsync<string>(new CommandDefinition(
-            "select name from sweeps order by created_at desc limit 20", cancellationToken: ct)).ConfigureAwait(false)).ToList();
-        return new BadInputException(names.Count == 0
-            ? $"no sweep named '{name}': the database holds no sweep yet"
-            : $"no sweep named '{name}'; known sweeps: {string.Join(", ", names)}");
-    }
+    private static Task<BadInputException> UnknownSweepAsync(NpgsqlConnection connection, string name, CancellationToken ct) =>
+        SweepSummaries.UnknownAsync(connection, name, ct);
 }

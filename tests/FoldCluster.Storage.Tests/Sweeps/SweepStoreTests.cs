@@ -175,7 +175,7 @@ public sealed class SweepStoreTests
         await using var db = await TestDatabase.CreateAsync();
         var sweeps = new SweepStore(db.DataSource);
         var none = await Assert.ThrowsAsync<BadInputException>(() => sweeps.CancelAsync("nope"));
-        Assert.Equal("no sweep named 'nope': the database holds no sweep yet", none.Message);
+        Assert.Equal("no sweep named 'nope': the database holds no sweep yet (submit one with `foldcluster sweep submit`)", none.Message);
         await sweeps.SubmitAsync(TestSpecs.Small(folds: 2), "0.1.0");
         await sweeps.SubmitAsync(TestSpecs.Small(folds: 1).WithName("second"), "0.1.0");
 
@@ -183,7 +183,7 @@ public sealed class SweepStoreTests
 
         Assert.Equal([("test-sweep", 2), ("second", 1)], list.Select(s => (s.Name, s.Total)));
         var unknown = await Assert.ThrowsAsync<BadInputException>(() => sweeps.StatusAsync("third"));
-        Assert.Equal("no sweep named 'third'; known sweeps: second, test-sweep", unknown.Message);
+        Assert.Equal("no sweep named 'third'; known sweeps: second (0/1 jobs finished), test-sweep (0/2 jobs finished)", unknown.Message);
         await Assert.ThrowsAsync<BadInputException>(() => sweeps.RetryFailedAsync("third"));
     }
 }

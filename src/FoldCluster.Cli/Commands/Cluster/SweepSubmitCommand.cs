@@ -59,10 +59,13 @@ public sealed class SweepSubmitCommand : AsyncCommand<SweepSubmitSettings>
                 Console.Error.WriteLine($"warning: dataset '{dataset.Name}' root '{dataset.Root}' does not exist on this machine; workers without it fail its jobs");
             }
         }
+        SweepSubmitChecks.CheckOverrides(spec);
+        var plans = SweepSubmitChecks.PlanUtteranceSets(spec, Console.Error);
 
         await using var dataSource = await SweepDatabase.OpenAsync(settings, cancellationToken);
         var store = new SweepStore(dataSource);
         var submission = await store.SubmitAsync(spec, CliHost.Version, cancellationToken);
+        await new UtteranceSetStore(dataSource).RecordAsync(submission.SweepId, plans, cancellationToken);
         Console.Error.WriteLine(submission.Created
             ? $"sweep '{submission.Name}' submitted: {submission.JobsCreated} jobs queued"
             : $"sweep '{submission.Name}' exists with this spec: resumed, {submission.JobsCreated} new jobs, {submission.JobsRequeued} cancelled jobs requeued, {submission.JobsTotal} jobs in total");

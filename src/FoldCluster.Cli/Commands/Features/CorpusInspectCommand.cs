@@ -15,6 +15,10 @@ public sealed class CorpusInspectSettings : CommandSettings
     [Description("Corpus root (IEMOCAP_full_release, or the MSP-IMPROV folder)")]
     public string Root { get; init; } = "";
 
+    [CommandOption("--transcripts <FILE>")]
+    [Description("Transcripts to use: one \"utterance-id<TAB>text\" line per utterance (MSP-IMPROV releases without per-clip .txt files)")]
+    public string? Transcripts { get; init; }
+
     [CommandOption("--json")]
     [Description("Print one JSON object on stdout")]
     public bool Json { get; init; }
@@ -27,7 +31,7 @@ public sealed class CorpusInspectCommand : Command<CorpusInspectSettings>
     {
         FeatureCliSupport.Require(settings.Layout, "--layout");
         FeatureCliSupport.Require(settings.Root, "--root");
-        var index = CorpusReader.Read(settings.Layout, settings.Root);
+        var index = CorpusReader.Read(settings.Layout, settings.Root, settings.Transcripts);
         var problems = index.Problems.Concat(index.MissingInputs()).ToList();
         if (settings.Json)
         {
@@ -35,11 +39,17 @@ public sealed class CorpusInspectCommand : Command<CorpusInspectSettings>
             {
                 ["layout"] = index.Layout,
                 ["root"] = index.Root,
-                ["utterances"] = index.Usable.Count,
+                ["utterances"] = index.Utterances.Count,
                 ["entries"] = index.Entries.Count,
                 ["by_label"] = index.ByLabel,
                 ["by_speaker"] = index.BySpeaker,
                 ["excluded"] = index.Excluded,
+                ["modalities"] = new Dictionary<string, int>
+                {
+                    ["audio"] = index.Modalities.Audio,
+                    ["video"] = index.Modalities.Video,
+                    ["text"] = index.Modalities.Text,
+                },
                 ["missing"] = new Dictionary<string, int>
                 {
                     ["audio"] = index.Missing.Audio,
@@ -53,7 +63,8 @@ public sealed class CorpusInspectCommand : Command<CorpusInspectSettings>
         }
         var err = Console.Out; // the human-readable result; --json gives the same as one object
         err.WriteLine($"{index.Layout} corpus at {index.Root}");
-        err.WriteLine($"utterances (4 classes, complete): {index.Usable.Count} of {index.Entries.Count} labelled entries");
+        err.WriteLine($"utterances (4 classes): {index.Utterances.Count} of {index.Entries.Count} labelled entries");
+        err.WriteLine($"with each input: {index.Modalities}; with all three: {index.Having(CorpusIndex.AllInputs).Count}");
         err.WriteLine("by label: " + string.Join(", ", index.ByLabel.Select(kv => $"{kv.Key} {kv.Value}")));
         err.WriteLine("by speaker: " + string.Join(", ", index.BySpeaker.Select(kv => $"{kv.Key} {kv.Value}")));
         err.WriteLine("excluded: " + (index.Excluded.Count == 0 ? "none" : string.Join(", ", index.Excluded.Select(kv => $"{kv.Key} {kv.Value}"))));

@@ -41,6 +41,10 @@ public sealed class FeaturesExtractSettings : CommandSettings
     [Description("Word2Vec file, binary (GoogleNews) or text; default: <root>/word2vec.bin when present")]
     public string? Word2Vec { get; init; }
 
+    [CommandOption("--transcripts <FILE>")]
+    [Description("Transcripts to use: one \"utterance-id<TAB>text\" line per utterance (MSP-IMPROV releases without per-clip .txt files)")]
+    public string? Transcripts { get; init; }
+
     [CommandOption("--video-fps <F>")]
     [Description("Frames per second sampled from each utterance (default 4; generated corpus 2)")]
     public double? VideoFps { get; init; }
@@ -75,7 +79,7 @@ public sealed class FeaturesExtractCommand : Command<FeaturesExtractSettings>
             CropMap = settings.CropMap ?? defaults.CropMap,
         };
         var source = new DatasetSource(settings.Dataset ?? layout, layout, settings.Root, settings.Word2Vec, settings.Extractor,
-            settings.Weights, settings.AllowRandomWeights);
+            settings.Weights, settings.AllowRandomWeights, settings.Transcripts);
         var (features, report) = Run(source, options, settings.Cache, cancellationToken);
         foreach (var line in report.Summary())
         {

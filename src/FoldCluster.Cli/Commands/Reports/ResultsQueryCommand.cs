@@ -121,10 +121,18 @@ public sealed class ResultsQueryCommand : Command<ResultsQuerySettings>
         "state", "attempts", "ua", "wa", "macro_f1", "weighted_f1", "best_epoch", "seconds",
     ];
 
+    /// <summary>Where and how each result was computed (sql/0005); in csv and json only, the terminal table stays narrow.</summary>
+    private static readonly string[] ProvenanceColumns =
+    [
+        "code_version", "torchsharp_version", "libtorch_version", "device", "device_name", "cpu_model", "cpu_isa",
+        "threads", "worker_host", "feature_cache_key", "utterance_modalities", "utterances", "left_out",
+    ];
+
     private static readonly string[] CellColumns =
     [
         "dataset", "split", "method", "modalities", "pretrained", "extractor", "profile", "folds", "runs",
         "ua_mean", "ua_std", "wa_mean", "wa_std", "macro_f1_mean", "macro_f1_std", "weighted_f1_mean", "weighted_f1_std",
+        "machines", "versions",
     ];
 
     private static object?[] Values(JobResultRow r) =>
@@ -133,14 +141,29 @@ public sealed class ResultsQueryCommand : Command<ResultsQuerySettings>
         r.State, r.Attempts, r.Ua, r.Wa, r.MacroF1, r.WeightedF1, r.BestEpoch, r.Seconds,
     ];
 
+    private static object?[] ProvenanceValues(JobResultRow r) =>
+    [
+        r.CodeVersion, r.TorchSharpVersion, r.LibtorchVersion, r.Device, r.DeviceName, r.CpuModel, r.CpuIsa,
+        r.Threads, r.WorkerHost, r.FeatureCacheKey, r.UtteranceModalities, r.Utterances,
+        r.LeftOut is null ? null : JsonDocument.Parse(r.LeftOut).RootElement.Clone(),
+    ];
+
     private static object?[] Values(CellAggregate c) =>
     [
         c.Dataset, c.Split, c.Method, c.Modalities, c.Pretrained, c.Extractor, c.Profile, c.Folds, c.Runs,
         c.UaMean, c.UaStd, c.WaMean, c.WaStd, c.MacroF1Mean, c.MacroF1Std, c.WeightedF1Mean, c.WeightedF1Std,
+        c.Machines, c.Versions,
     ];
 
-    private static void WriteJobs(IReadOnlyList<JobResultRow> rows, string format) =>
-        Write(JobColumns, rows.Select(Values).ToList(), format);
+    private static void WriteJobs(IReadOnlyList<JobResultRow> rows, string format)
+    {
+        if (format == "table")
+        {
+            Write(JobColumns, rows.Select(Values).ToList(), format);
+            return;
+        }
+        Write([.. JobColumns, .. ProvenanceColumns], rows.Select(r => (object?[])[.. Values(r), .. ProvenanceValues(r)]).ToList(), format);
+    }
 
     private static void WriteAggregates(IReadOnlyList<CellAggregate> cells, string format) =>
         Write(CellColumns, cells.Select(Values).ToList(), format);

@@ -1,0 +1,34 @@
+using System.Text.Json;
+using Dapper;
+using FoldCluster.Core;
+using Npgsql;
+
+namespace FoldCluster.Storage.Jobs;
+
+/// <summary>The `result_provenance` row of a result (sql/0005), written in the result's own transaction.</summary>
+internal static class ResultProvenanceRows
+{
+    public static Task InsertAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, long jobId, ResultProvenance p, CancellationToken ct) =>
+        connection.ExecuteAsync(new CommandDefinition("""
+            insert into result_provenance (job_id, code_version, torchsharp_version, libtorch_version, device, device_name,
+                cpu_model, cpu_isa, threads, worker_host, feature_cache_key, utterance_modalities, utterances, left_out)
+            values (@jobId, @CodeVersion, @TorchSharpVersion, @LibtorchVersion, @Device, @DeviceName,
+                @CpuModel, @CpuIsa, @Threads, @WorkerHost, @FeatureCacheKey, @UtteranceModalities, @Utterances, @leftOut::jsonb)
+            """, new
+        {
+            jobId,
+            p.CodeVersion,
+            p.TorchSharpVersion,
+            p.LibtorchVersion,
+            p.Device,
+            p.DeviceName,
+            p.CpuModel,
+            p.CpuIsa,
+            p.Threads,
+            p.WorkerHost,
+            p.FeatureCacheKey,
+            p.UtteranceModalities,
+            p.Utterances,
+            leftOut = JsonSerializer.Serialize(p.LeftOut),
+        }, transaction, cancellationToken: ct));
+}
