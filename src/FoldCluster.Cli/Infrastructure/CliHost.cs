@@ -93,6 +93,7 @@ public static class CliHost
         ModelCommands.Register(config);
         FeatureCommands.Register(config);
         ClusterCommands.Register(config);
+        Commands.Certs.CertsCommands.Register(config);
         ReportCommands.Register(config);
         config.AddBranch("bench", bench =>
         {
@@ -118,7 +119,7 @@ public static class CliHost
         return ExitCodes.BadUsage;
     }
 
-    private static readonly string[] KnownVerbs = ["db", "train", "corpus", "features", "node", "sweep", "results", "tables", "bench"];
+    private static readonly string[] KnownVerbs = ["db", "train", "corpus", "features", "node", "sweep", "results", "tables", "bench", "certs"];
 }
 
 /// <summary>The work was attempted and failed for a reason that is not the user's input (exit code 1).</summary>
