@@ -65,7 +65,7 @@ public sealed class WireGuardTests : IDisposable
     }
 
     [Fact]
-    public void Akka_messages_still_travel_but_a_Status_Failure_with_a_sender_named_exception_type_does_not()
+    public void Akka_messages_still_travel_but_a_Status_Failure_with_a_sender_named_exception_type_and_Kill_do_not()
     {
         var misc = _node.Serialization.FindSerializerFor(new Identify(42));
         Assert.IsType<GuardedMiscMessageSerializer>(misc);
@@ -76,6 +76,9 @@ public sealed class WireGuardTests : IDisposable
         var bytes = misc.ToBinary(failure);
         var e = Assert.Throws<SerializationException>(() => _node.Serialization.Deserialize(bytes, misc.Identifier, Akka.Serialization.Serialization.ManifestFor(misc, failure)));
         Assert.Contains("Status.Failure", e.Message, StringComparison.Ordinal);
+
+        var kill = Assert.Throws<SerializationException>(() => _node.Serialization.Deserialize(misc.ToBinary(Kill.Instance), misc.Identifier, Akka.Serialization.Serialization.ManifestFor(misc, Kill.Instance)));
+        Assert.Contains("refused a Kill", kill.Message, StringComparison.Ordinal);
     }
 
     [Fact]

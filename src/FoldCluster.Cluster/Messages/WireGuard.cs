@@ -98,8 +98,9 @@ public sealed class RefusedDaemonCreateSerializer(ExtendedActorSystem system) : 
 }
 
 /// <summary>
-/// Akka.Remote's `akka-misc` serializer (id 16: Identify, ActorIdentity, remote-watch heartbeats, PoisonPill, ...), minus
-/// <c>Status.Failure</c>, whose exception is rebuilt from a type name sent by the peer (any ISerializable type).
+/// Akka.Remote's `akka-misc` serializer (id 16: Identify, ActorIdentity, remote-watch heartbeats, ...), minus
+/// <c>Status.Failure</c>, whose exception is rebuilt from a type name sent by the peer (any ISerializable type), and
+/// <c>Kill</c>.
 /// </summary>
 public sealed class GuardedMiscMessageSerializer(ExtendedActorSystem system) : SerializerWithStringManifest(system)
 {
@@ -110,6 +111,8 @@ public sealed class GuardedMiscMessageSerializer(ExtendedActorSystem system) : S
     }
 
     private const string StatusFailureManifest = "STF";
+    // Kill is not "possibly harmful" to Akka.NET's untrusted-mode; a peer must not restart our actors either.
+    private const string KillManifest = "K";
     private readonly MiscMessageSerializer _inner = new(system);
     // Created on first use: serializers are built while the actor system itself is still being built.
     private ILoggingAdapter? _log;
@@ -127,6 +130,12 @@ public sealed class GuardedMiscMessageSerializer(ExtendedActorSystem system) : S
         if (manifest == StatusFailureManifest)
         {
             const string message = "refused a Status.Failure from the wire (serializer id 16): its exception type is named by the sender";
+            Log.Warning(message);
+            throw new SerializationException(message);
+        }
+        if (manifest == KillManifest)
+        {
+            const string message = "refused a Kill from the wire (serializer id 16): peers may not restart this node's actors";
             Log.Warning(message);
             throw new SerializationException(message);
         }
