@@ -6,7 +6,7 @@ namespace FoldCluster.Cluster.Tests;
 public sealed class NetworkPolicyTests
 {
     private static NodeOptions Node(string host) =>
-        new(new HashSet<string> { "worker" }, host, 4100, null, [new SeedNode("10.0.0.1", 4100)], ["cpu:0"], "Host=x", "/tmp", null, null, "simulated:1", "n");
+        new(new HashSet<string> { "worker" }, host, 4100, null, [new SeedNode("10.0.0.1", 4100)], ["cpu:0"], "Host=x", "cache", null, null, "simulated:1", "n");
 
     [Theory]
     [InlineData("127.0.0.1", true)]
