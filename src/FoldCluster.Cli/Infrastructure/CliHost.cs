@@ -93,6 +93,7 @@ public static class CliHost
         ModelCommands.Register(config);
         FeatureCommands.Register(config);
         ClusterCommands.Register(config);
+        Commands.Certs.CertsCommands.Register(config);
         ReportCommands.Register(config);
         DashboardCommands.Register(config);
         config.AddBranch("bench", bench =>
@@ -120,7 +121,7 @@ public static class CliHost
         return ExitCodes.BadUsage;
     }
 
-    private static readonly string[] KnownVerbs = ["db", "train", "corpus", "features", "node", "sweep", "results", "tables", "dashboard", "bench"];
+    private static readonly string[] KnownVerbs = ["db", "train", "corpus", "features", "node", "sweep", "results", "tables", "dashboard", "certs", "bench"];
 }
 
 /// <summary>The work was attempted and failed for a reason that is not the user's input (exit code 1).</summary>

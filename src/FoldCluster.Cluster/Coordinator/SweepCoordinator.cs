@@ -28,6 +28,7 @@ public sealed class SweepCoordinator : ReceiveActor, IWithTimers
     private readonly HashSet<(string Worker, string Slot)> _claimsInFlight = [];
     private readonly List<double> _dispatchMs = [];
     private readonly CancellationTokenSource _stopping = new();
+    private readonly WorkerAdmission _admission;
     private bool _leaseCheckRunning;
 
     public SweepCoordinator(IJobStore store, OrchestrationSettings settings, Action<string> log)
@@ -36,6 +37,7 @@ public sealed class SweepCoordinator : ReceiveActor, IWithTimers
         _settings = settings;
         _log = log;
         _db = new RetryingCalls(line => log("coordinator: " + line), settings.DbRetryLimit);
+        _admission = new WorkerAdmission(Akka.Cluster.Cluster.Get(Context.System), log);
 
         Receive<RegisterWorker>(OnRegister);
         Receive<RequestWork>(OnRequestWork);
@@ -141,11 +143,9 @@ public sealed class SweepCoordinator : ReceiveActor, IWithTimers
     {
         if (!_workers.TryGetValue(m.WorkerId, out var worker))
         {
-            var node = Akka.Cluster.Cluster.Get(Context.System).State.Members
-                .FirstOrDefault(x => WorkerIdentity.Of(x.UniqueAddress) == m.WorkerId)?.UniqueAddress;
-            if (node is null)
+            // Only the member the worker id names may register it (not yet a member: the worker retries).
+            if (_admission.Register(m.WorkerId, Sender) is not { } node)
             {
-                // Not (yet / any more) a member we know: registration is retried by the worker every few seconds.
                 return;
             }
             worker = new WorkerState(m.WorkerId, m.NodeName, Sender, node);
@@ -159,6 +159,10 @@ public sealed class SweepCoordinator : ReceiveActor, IWithTimers
                     .PipeTo(Self, success: current => current ? Ignored.Instance : new StaleReport(workerId, jobId, attempt),
                         failure: e => new DbCallFailed("checking a reported attempt", e.Message));
             }
+        }
+        else if (!_admission.Admits("re-registration", m.WorkerId, null, Sender, worker.Node, m.Slots))
+        {
+            return;
         }
         if (!worker.Ref.Equals(Sender))
         {
@@ -195,6 +199,10 @@ public sealed class SweepCoordinator : ReceiveActor, IWithTimers
             // A worker we have not seen register (coordinator just moved): it re-registers within a few seconds and
             // asks again; answering "no work" makes it retry after the idle pause.
             Sender.Tell(new NoWorkAvailable(m.Slot));
+            return;
+        }
+        if (!_admission.Admits("work request", m.WorkerId, m.Slot, Sender, worker.Node, worker.SlotNames))
+        {
             return;
         }
         // An idle slot asks: whatever was assigned to it before is finished (or storing its result) from the slot's
@@ -253,7 +261,8 @@ public sealed class SweepCoordinator : ReceiveActor, IWithTimers
 
     private void OnProgress(JobProgress m)
     {
-        if (_workers.TryGetValue(m.WorkerId, out var worker))
+        if (_workers.TryGetValue(m.WorkerId, out var worker)
+            && _admission.Admits("progress report", m.WorkerId, m.Slot, Sender, worker.Node, worker.SlotNames))
         {
             worker.Slots[m.Slot] = new SlotJob(m.Slot, m.JobId, m.Attempt);
         }
@@ -261,7 +270,8 @@ public sealed class SweepCoordinator : ReceiveActor, IWithTimers
 
     private void SlotFreed(string workerId, string slot, long jobId, int attempt, string what)
     {
-        if (_workers.TryGetValue(workerId, out var worker))
+        if (_workers.TryGetValue(workerId, out var worker)
+            && _admission.Admits("job report", workerId, slot, Sender, worker.Node, worker.SlotNames))
         {
             if (worker.Slots.TryGetValue(slot, out var current) && current.JobId == jobId && current.Attempt == attempt)
             {

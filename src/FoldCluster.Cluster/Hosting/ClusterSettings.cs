@@ -73,7 +73,11 @@ public static class ClusterConfigBuilder
             $"akka.remote.dot-netty.tcp.port = {options.Port.ToString(CultureInfo.InvariantCulture)}",
             options.PublicHost is null ? "" : $"akka.remote.dot-netty.tcp.public-hostname = {Quote(options.PublicHost)}",
             $"akka.cluster.roles = [{string.Join(", ", options.Roles.Order(StringComparer.Ordinal).Select(Quote))}]",
-            options.Seeds.Count == 0 ? "" : $"akka.cluster.seed-nodes = [{string.Join(", ", options.Seeds.Select(s => Quote(s.Address(SystemName))))}]");
+            options.Seeds.Count == 0 ? "" : $"akka.cluster.seed-nodes = [{string.Join(", ", options.Seeds.Select(s => Quote(s.Address(SystemName, options.Protocol))))}]",
+            // The certificate itself is handed to Akka programmatically (ClusterTls), so no key password lives in HOCON.
+            $"akka.remote.dot-netty.tcp.enable-ssl = {(options.TlsPath is null ? "off" : "on")}",
+            options.TlsPath is null ? "" : $"foldcluster.tls.path = {Quote(options.TlsPath)}",
+            $"foldcluster.insecure-network = {(options.InsecureNetwork ? "on" : "off")}");
         var config = ConfigurationFactory.ParseString(overrides);
         if (options.ConfigFile is not null)
         {
@@ -81,6 +85,17 @@ public static class ClusterConfigBuilder
         }
         return config.WithFallback(ConfigurationFactory.ParseString(BaseHocon()));
     }
+
+    /// <summary>
+    /// What the node's actor system runs with: its layers (<see cref="Build"/>) over the defaults of Akka, Akka.Remote,
+    /// Akka.Cluster and the cluster singleton (shown by `node start --print-config`).
+    /// </summary>
+    public static Config Effective(NodeOptions options) =>
+        Build(options)
+            .WithFallback(Akka.Cluster.Tools.Singleton.ClusterSingleton.DefaultConfig())
+            .WithFallback(ConfigurationFactory.FromResource<Akka.Cluster.Cluster>("Akka.Cluster.Configuration.Cluster.conf"))
+            .WithFallback(ConfigurationFactory.FromResource<Akka.Remote.RemoteSettings>("Akka.Remote.Configuration.Remote.conf"))
+            .WithFallback(ConfigurationFactory.Default());
 
     /// <summary>Seeds named by a config file (used when no --seeds option nor FOLDCLUSTER_SEEDS is given).</summary>
     public static IReadOnlyList<SeedNode> SeedsFromFile(string? configFile)

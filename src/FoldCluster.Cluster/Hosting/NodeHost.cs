@@ -32,6 +32,8 @@ public static class NodeHost
         Action<string> log,
         CancellationToken cancellationToken)
     {
+        NetworkPolicy.Check(options, log);
+        var tls = options.TlsPath is null ? null : ClusterTls.Load(options.TlsPath, options.TlsPassword);
         CheckPortIsFree(options.Host, options.Port);
         // Build one trainer now so that a bad --trainer fails before anything starts.
         var firstTrainer = options.IsWorker ? trainerFactory(options) : null;
@@ -47,7 +49,10 @@ public static class NodeHost
         ActorSystem system;
         try
         {
-            system = ActorSystem.Create(ClusterConfigBuilder.SystemName, config);
+            var setup = BootstrapSetup.Create().WithConfig(config);
+            system = tls is null
+                ? ActorSystem.Create(ClusterConfigBuilder.SystemName, setup)
+                : ActorSystem.Create(ClusterConfigBuilder.SystemName, setup.And(tls.Setup()));
         }
         catch (Exception e) when (IsBindFailure(e))
         {
@@ -57,6 +62,9 @@ public static class NodeHost
         var cluster = Akka.Cluster.Cluster.Get(system);
         var self = cluster.SelfUniqueAddress;
         var workerId = WorkerIdentity.Of(self);
+        log(tls is null
+            ? "remoting: plain TCP (loopback or --insecure-network)"
+            : $"remoting: mutual TLS with {tls.Certificate.Subject} from {tls.CertificateFile}; peers must be signed by the cluster CA {tls.Authority.Subject}");
         log($"node {options.NodeName} listening on {options.Host}:{options.Port} as [{string.Join(",", options.Roles.Order(StringComparer.Ordinal))}] (worker id {workerId})");
         var joined = new ManualResetEventSlim();
         cluster.RegisterOnMemberUp(() =>
@@ -147,6 +155,12 @@ public static class NodeHost
         using var registration = cancellationToken.Register(() => Leave("cancelled"));
 
         system.WhenTerminated.Wait(CancellationToken.None);
+        if (!joined.IsSet && !Volatile.Read(ref leaving))
+        {
+            // Akka stops a node whose TLS handshake with the seeds failed (a certificate either side refused).
+            log("stopped before joining the cluster: see the errors above (a TLS certificate refused by either side, or seeds that refused this node)");
+            return ExitCodes.WorkFailed;
+        }
         if (downed || !Volatile.Read(ref leaving))
         {
             log("this node was removed from the cluster (downed or unreachable from the majority); stopping");

@@ -22,6 +22,18 @@ public sealed record NodeOptions(
     public const string WorkerRole = "worker";
     public static readonly IReadOnlyList<string> AllowedRoles = [CoordinatorRole, WorkerRole];
 
+    /// <summary>`--tls FILE|DIR`: the node's certificate (see <see cref="ClusterTls"/>); null: plain TCP.</summary>
+    public string? TlsPath { get; init; }
+
+    /// <summary>The PKCS#12 file's password, if it has one (never logged nor printed).</summary>
+    public string? TlsPassword { get; init; }
+
+    /// <summary>`--insecure-network`: bind beyond loopback without TLS (warned about at every start).</summary>
+    public bool InsecureNetwork { get; init; }
+
+    /// <summary>Remoting's address scheme: TLS changes it, and seeds must name the same one.</summary>
+    public string Protocol => TlsPath is null ? "akka.tcp" : "akka.ssl.tcp";
+
     public bool IsCoordinator => Roles.Contains(CoordinatorRole);
 
     public bool IsWorker => Roles.Contains(WorkerRole);
@@ -65,7 +77,7 @@ public sealed record SeedNode(string Host, int Port)
         return seeds;
     }
 
-    public string Address(string systemName) => $"akka.tcp://{systemName}@{Host}:{Port.ToString(CultureInfo.InvariantCulture)}";
+    public string Address(string systemName, string protocol = "akka.tcp") => $"{protocol}://{systemName}@{Host}:{Port.ToString(CultureInfo.InvariantCulture)}";
 
     public override string ToString() => $"{Host}:{Port.ToString(CultureInfo.InvariantCulture)}";
 }

@@ -15,6 +15,9 @@ public static class ClusterTestKit
             akka.coordinated-shutdown.run-by-clr-shutdown-hook = off
             # Every message between the test's actors goes through the project serializer, as on the wire.
             akka.actor.serialize-messages = on
+            # serialize-messages also checks Akka's local-only internals, which only Newtonsoft can round-trip; this
+            # in-process system has no listener a peer could reach, so its json is Akka's own again (nodes refuse it).
+            akka.actor.serializers.json = "Akka.Serialization.NewtonSoftJsonSerializer, Akka"
             foldcluster.lease = 30s
             """).WithFallback(ConfigurationFactory.ParseString(ClusterConfigBuilder.BaseHocon()));
 

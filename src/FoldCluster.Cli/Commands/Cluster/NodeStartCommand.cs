@@ -55,6 +55,18 @@ public sealed class NodeStartSettings : DatabaseSettings
     [Description("Name of this node in logs (default: host:port).")]
     public string? NodeName { get; init; }
 
+    [CommandOption("--tls <FILE|DIR>")]
+    [Description("Mutual TLS: this node's certificate (.pfx from `foldcluster certs issue`) or a folder with one, the cluster CA's ca.crt beside it (default: $FOLDCLUSTER_TLS, else the --config file's foldcluster.tls.path). Required when --host is not a loopback address.")]
+    public string? Tls { get; init; }
+
+    [CommandOption("--insecure-network")]
+    [Description("Bind a non-loopback --host without TLS anyway (anyone who reaches the port can join; warned about at every start).")]
+    public bool InsecureNetwork { get; init; }
+
+    [CommandOption("--print-config")]
+    [Description("Print the node's effective HOCON (passwords masked) to stdout and exit without starting.")]
+    public bool PrintConfig { get; init; }
+
     public override Spectre.Console.ValidationResult Validate() =>
         Port is null or (>= 1 and <= 65535)
             ? Spectre.Console.ValidationResult.Success()
@@ -69,6 +81,17 @@ public sealed class NodeStartCommand : Command<NodeStartSettings>
         var options = Resolve(settings);
         var name = options.NodeName;
         void Log(string line) => Console.Error.WriteLine($"{DateTime.UtcNow.ToString("HH:mm:ss.fff", CultureInfo.InvariantCulture)} [{name}] {line}");
+        if (settings.PrintConfig)
+        {
+            // The same checks as a start, so what is printed is what would run.
+            NetworkPolicy.Check(options, Log);
+            if (options.TlsPath is not null)
+            {
+                ClusterTls.Load(options.TlsPath, options.TlsPassword);
+            }
+            Console.Out.WriteLine(NetworkPolicy.Render(ClusterConfigBuilder.Effective(options)));
+            return ExitCodes.Success;
+        }
         Log($"database {ConnectionResolver.Redact(options.ConnectionString)}; trainer {options.Trainer}; slots {string.Join(",", options.Slots)}");
         return NodeHost.Run(options, TrainerFactory, dataSource => new JobStore(dataSource), Log, cancellationToken);
     }
@@ -114,8 +137,17 @@ public sealed class NodeStartCommand : Command<NodeStartSettings>
             throw new BadInputException($"--data-root {s.DataRoot}: folder not found");
         }
         var name = s.NodeName ?? $"{publicHost ?? host}:{port.ToString(CultureInfo.InvariantCulture)}";
+        // A certificate path in the config file is relative to that file's folder.
+        var tlsFromFile = FromFile("foldcluster.tls.path") is { Length: > 0 } p ? Path.Combine(Path.GetDirectoryName(Path.GetFullPath(s.Config!))!, p) : null;
+        var tls = s.Tls ?? Env("FOLDCLUSTER_TLS") ?? tlsFromFile;
+        var insecure = s.InsecureNetwork || (file is not null && file.HasPath("foldcluster.insecure-network") && file.GetBoolean("foldcluster.insecure-network"));
         return new NodeOptions(roles, host, port, publicHost, seeds, slots, s.ConnectionString(), cache, dataRoot,
-            s.Config is null ? null : Path.GetFullPath(s.Config), trainer, name);
+            s.Config is null ? null : Path.GetFullPath(s.Config), trainer, name)
+        {
+            TlsPath = tls is null ? null : Path.GetFullPath(tls),
+            TlsPassword = Env("FOLDCLUSTER_TLS_PASSWORD") ?? (FromFile("foldcluster.tls.password") is { Length: > 0 } pw ? pw : null),
+            InsecureNetwork = insecure,
+        };
     }
 }
 
