@@ -25,7 +25,7 @@ public static class PrincipalComponents
     /// The <paramref name="count"/> leading unit directions of the centred rows, largest variance first; each sign
     /// chosen so its largest-magnitude entry is positive. Iterates X^T X on a block of count + 6 vectors.
     /// </summary>
-    public static double[][] Top(IReadOnlyList<double[]> x, int count, int iterations = 40)
+    public static double[][] Top(IReadOnlyList<double[]> x, int count, int iterations = 20)
     {
         var n = x.Count;
         var d = x[0].Length;

@@ -11,12 +11,7 @@ internal sealed class QuadTree
 
     private readonly int[] _order;
     private readonly int[] _scratch;
-    private int[] _child;
-    private double[] _comX = [];
-    private double[] _comY = [];
-    private double[] _width2 = [];
-    private int[] _count = [];
-    private int[] _start = [];
+    private Node[] _node = [];
     private int _nodes;
     private double[] _y = [];
     private int[] _stack = new int[256];
@@ -25,8 +20,7 @@ internal sealed class QuadTree
     {
         _order = new int[points];
         _scratch = new int[points];
-        _child = [];
-        Grow(Math.Max(16, 2 * points));
+        Array.Resize(ref _node, Math.Max(16, 2 * points));
     }
 
     public void Build(double[] y)
@@ -47,6 +41,9 @@ internal sealed class QuadTree
         BuildCell(0, n, (minX + maxX) / 2, (minY + maxY) / 2, half, 0);
     }
 
+    /// <summary>The points in tree order (neighbours in the plane are neighbours here), after <see cref="Build"/>.</summary>
+    public ReadOnlySpan<int> PointsInTreeOrder => _order;
+
     /// <summary>Sum over other points j of q_ij^2 Z^2 (y_i - y_j) and of q_ij Z, with far cells summarised.</summary>
     public (double Fx, double Fy, double SumQ) Repulsion(int point, double x, double y, double theta2)
     {
@@ -55,15 +52,14 @@ internal sealed class QuadTree
         _stack[top++] = 0;
         while (top > 0)
         {
-            var c = _stack[--top];
-            var dx = x - _comX[c];
-            var dy = y - _comY[c];
+            ref readonly var node = ref _node[_stack[--top]];
+            var dx = x - node.ComX;
+            var dy = y - node.ComY;
             var d2 = dx * dx + dy * dy;
-            var first = _child[4 * c];
-            if (first == -2)
+            if (node.Child0 == -2)
             {
                 // Leaf: each point on its own, skipping the point itself.
-                for (var k = _start[c]; k < _start[c] + _count[c]; k++)
+                for (var k = node.Start; k < node.Start + node.Count; k++)
                 {
                     var j = _order[k];
                     if (j == point)
@@ -78,13 +74,13 @@ internal sealed class QuadTree
                     fy += q * q * ey;
                 }
             }
-            else if (_width2[c] < theta2 * d2)
+            else if (node.Width2 < theta2 * d2)
             {
                 var q = 1.0 / (1.0 + d2);
-                var m = _count[c];
-                sumQ += m * q;
-                fx += m * q * q * dx;
-                fy += m * q * q * dy;
+                var mq = node.Count * q;
+                sumQ += mq;
+                fx += mq * q * dx;
+                fy += mq * q * dy;
             }
             else
             {
@@ -92,13 +88,21 @@ internal sealed class QuadTree
                 {
                     Array.Resize(ref _stack, _stack.Length * 2);
                 }
-                for (var q = 0; q < 4; q++)
+                if (node.Child0 >= 0)
                 {
-                    var child = _child[4 * c + q];
-                    if (child >= 0)
-                    {
-                        _stack[top++] = child;
-                    }
+                    _stack[top++] = node.Child0;
+                }
+                if (node.Child1 >= 0)
+                {
+                    _stack[top++] = node.Child1;
+                }
+                if (node.Child2 >= 0)
+                {
+                    _stack[top++] = node.Child2;
+                }
+                if (node.Child3 >= 0)
+                {
+                    _stack[top++] = node.Child3;
                 }
             }
         }
@@ -107,11 +111,11 @@ internal sealed class QuadTree
 
     private int BuildCell(int start, int end, double cx, double cy, double half, int depth)
     {
-        if (_nodes == _count.Length)
+        if (_nodes == _node.Length)
         {
-            Grow(_count.Length * 2);
+            Array.Resize(ref _node, _node.Length * 2);
         }
-        var node = _nodes++;
+        var index = _nodes++;
         var count = end - start;
         double sx = 0, sy = 0;
         for (var k = start; k < end; k++)
@@ -119,15 +123,19 @@ internal sealed class QuadTree
             sx += _y[2 * _order[k]];
             sy += _y[2 * _order[k] + 1];
         }
-        _comX[node] = sx / count;
-        _comY[node] = sy / count;
-        _count[node] = count;
-        _start[node] = start;
-        _width2[node] = 4 * half * half;
+        var node = new Node
+        {
+            ComX = sx / count,
+            ComY = sy / count,
+            Count = count,
+            Start = start,
+            Width2 = 4 * half * half,
+            Child0 = -2,
+        };
         if (count == 1 || depth >= MaxDepth)
         {
-            _child[4 * node] = -2;
-            return node;
+            _node[index] = node;
+            return index;
         }
         // Partition [start, end) by quadrant: 0 = (x < cx, y < cy), 1 = (x >= cx, y < cy), 2 = (x < cx, y >= cy), 3.
         Span<int> sizes = stackalloc int[4];
@@ -150,33 +158,36 @@ internal sealed class QuadTree
         }
         Array.Copy(_scratch, start, _order, start, count);
         var h = half / 2;
+        Span<int> children = stackalloc int[4];
         for (var q = 0; q < 4; q++)
         {
-            _child[4 * node + q] = -1;
+            children[q] = sizes[q] == 0
+                ? -1
+                : BuildCell(offsets[q], offsets[q] + sizes[q], (q & 1) == 0 ? cx - h : cx + h, (q & 2) == 0 ? cy - h : cy + h, h, depth + 1);
         }
-        for (var q = 0; q < 4; q++)
-        {
-            if (sizes[q] == 0)
-            {
-                continue;
-            }
-            var childX = (q & 1) == 0 ? cx - h : cx + h;
-            var childY = (q & 2) == 0 ? cy - h : cy + h;
-            var child = BuildCell(offsets[q], offsets[q] + sizes[q], childX, childY, h, depth + 1);
-            _child[4 * node + q] = child;
-        }
-        return node;
+        node.Child0 = children[0];
+        node.Child1 = children[1];
+        node.Child2 = children[2];
+        node.Child3 = children[3];
+        _node[index] = node;
+        return index;
     }
 
     private int Quadrant(int i, double cx, double cy) => (_y[2 * i] >= cx ? 1 : 0) | (_y[2 * i + 1] >= cy ? 2 : 0);
 
-    private void Grow(int capacity)
+    /// <summary>One cell in one cache line: a traversal reads one of these per visit.</summary>
+    private struct Node
     {
-        Array.Resize(ref _comX, capacity);
-        Array.Resize(ref _comY, capacity);
-        Array.Resize(ref _width2, capacity);
-        Array.Resize(ref _count, capacity);
-        Array.Resize(ref _start, capacity);
-        Array.Resize(ref _child, 4 * capacity);
+        public double ComX;
+        public double ComY;
+        public double Width2;
+        public int Count;
+        public int Start;
+
+        // Children by quadrant; -1 empty; Child0 == -2 marks a leaf.
+        public int Child0;
+        public int Child1;
+        public int Child2;
+        public int Child3;
     }
 }

@@ -407,7 +407,9 @@ public static class Tsne
         tree.Build(y);
         var sumQ = 0.0;
         var theta2 = theta * theta;
-        for (var i = 0; i < n; i++)
+        // Visiting points in tree order keeps consecutive traversals on the same cells (cache); the sum is
+        // accumulated in that order too, which is fixed for a given embedding, so runs stay deterministic.
+        foreach (var i in tree.PointsInTreeOrder)
         {
             var (fx, fy, q) = tree.Repulsion(i, y[2 * i], y[2 * i + 1], theta2);
             grad[2 * i] = fx;
