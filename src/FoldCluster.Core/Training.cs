@@ -25,7 +25,11 @@ public sealed record TrainingOutcome(
     int BestEpoch,
     double Seconds,
     IReadOnlyList<UtterancePrediction> Predictions,
-    IReadOnlyList<EpochReport> Epochs);
+    IReadOnlyList<EpochReport> Epochs)
+{
+    /// <summary>Time-pooled vectors of the test utterances, when the sweep asks for them (stored with the result, fenced alike).</summary>
+    public IReadOnlyList<FeatureVector> Features { get; init; } = [];
+}
 
 /// <summary>Where a dataset comes from, as a sweep spec names it.</summary>
 public sealed record DatasetSource(
