@@ -27,6 +27,12 @@ public sealed class RealJobTrainer : IJobTrainer
     public TrainingOutcome Run(JobRequest request, Action<EpochReport> onEpoch, CancellationToken cancellationToken)
     {
         var (featureOptions, trainingOverrides) = SplitOverrides(request.TrainingOverrides);
+        var storeFeatures = StoredFeatureLevel.None;
+        if (trainingOverrides.TryGetValue(FeatureKinds.OverrideKey, out var level))
+        {
+            storeFeatures = FeatureKinds.ParseLevel(level, $"job override {FeatureKinds.OverrideKey}");
+            trainingOverrides = trainingOverrides.Where(kv => kv.Key != FeatureKinds.OverrideKey).ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal);
+        }
         var options = ApplyFeatureOptions(ExtractionOptions.DefaultFor(request.Dataset.Root), featureOptions);
         var source = request.Dataset;
         var loadKey = string.Join('|', source, options.Canonical, Path.GetFullPath(request.CacheDirectory));
@@ -44,7 +50,7 @@ public sealed class RealJobTrainer : IJobTrainer
             throw;
         }
         ModelTrainer.ConfigureThreads(_threadsPerSlot);
-        return ModelTrainer.Train(features, request.Key, trainingOverrides, request.Device, onEpoch, cancellationToken);
+        return ModelTrainer.Train(features, request.Key, trainingOverrides, request.Device, storeFeatures, onEpoch, cancellationToken);
     }
 
     private FeatureSet Load(DatasetSource source, ExtractionOptions options, string cacheDirectory, CancellationToken ct)
