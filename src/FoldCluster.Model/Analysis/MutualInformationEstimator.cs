@@ -99,25 +99,8 @@ public static class MutualInformationEstimator
             optimizer.step();
         }
         var seconds = clock.Elapsed.TotalSeconds;
-        var curve = MovingAverage(raw, options.SmoothingWindow);
+        var curve = MovingAverage.Trailing(raw, options.SmoothingWindow);
         return new MineResult(curve[^1], curve, raw, options.Steps / Math.Max(seconds, 1e-9));
-    }
-
-    /// <summary>Trailing moving average: value t is the mean of the last min(window, t + 1) values.</summary>
-    public static double[] MovingAverage(IReadOnlyList<double> values, int window)
-    {
-        var result = new double[values.Count];
-        var sum = 0.0;
-        for (var t = 0; t < values.Count; t++)
-        {
-            sum += values[t];
-            if (t >= window)
-            {
-                sum -= values[t - window];
-            }
-            result[t] = sum / Math.Min(window, t + 1);
-        }
-        return result;
     }
 
     private static void Fill(float[] target, int row, double[] x, double[] y)
