@@ -58,10 +58,24 @@ public sealed class AnalysisFigures(NpgsqlDataSource dataSource, IAnalysisEstima
             var dataset = Slug(datasetCells.Key);
             var where = $"{datasetCells.Key}, {ModalityLabel(modalities)}, fold {reference.Fold} test utterances";
             ct.ThrowIfCancellationRequested();
-            files.AddRange(await Figure5Async(dataset, where, methods, ct));
-            files.AddRange(await Figure7Async(dataset, where, reference, ct));
-            files.AddRange(await Figure8Async(dataset, where, reference, ct));
-            files.AddRange(await Figure9Async(dataset, where, methods, ct));
+            // A figure whose rows are too few for its estimator is left out with the reason; the others are drawn.
+            foreach (var (figure, draw) in new (string, Func<Task<List<(string, byte[])>>>)[]
+            {
+                ("Fig. 5", () => Figure5Async(dataset, where, methods, ct)),
+                ("Fig. 7", () => Figure7Async(dataset, where, reference, ct)),
+                ("Fig. 8", () => Figure8Async(dataset, where, reference, ct)),
+                ("Fig. 9", () => Figure9Async(dataset, where, methods, ct)),
+            })
+            {
+                try
+                {
+                    files.AddRange(await draw());
+                }
+                catch (BadInputException e)
+                {
+                    messages.Add($"{figure} of dataset '{datasetCells.Key}' not drawn: {e.Message}");
+                }
+            }
         }
         return files;
     }

@@ -33,7 +33,7 @@ public sealed class BenchAnalysisSettings : CommandSettings
     public int? Threads { get; init; }
 
     [CommandOption("--json")]
-    [Description("Last stdout line: {\"tsne_seconds\": x, \"tsne_cpu_seconds\": x, \"mine_steps_per_s\": x, \"dcca_epochs_per_s\": x, ...}.")]
+    [Description("Last stdout line: {\"tsne_seconds\": x, \"tsne_cpu_seconds\": x, \"mine_steps_per_s\": x, \"dcca_epochs_per_s\": x, \"paper_figures_seconds\": x, ...}.")]
     public bool Json { get; init; }
 }
 
@@ -70,6 +70,23 @@ public sealed class BenchAnalysisCommand : Command<BenchAnalysisSettings>
         var dcca = DeepCca.Fit(x, y, new DccaOptions { Epochs = settings.DccaEpochs }, cancellationToken);
         Console.Error.WriteLine($"DCCA ({dcca.TrainRows} training rows, batch 1,000): {dcca.EpochsPerSecond:F2} epochs/s");
 
+        // A paper-sized sweep's figures: per dataset 7 t-SNE (Fig. 5: 4 methods, Fig. 7: 3 panels), 6 MINE runs (Fig. 8:
+        // 3 pairs, original and encoded) and 12 DCCA runs (Fig. 9: 4 methods x 3 modalities), on one IEMOCAP test
+        // fold (553 utterances); two datasets. Timed once each at that size (DCCA with the widest input, video).
+        var fold = x.Take(553).ToArray();
+        var (video, _) = Views(553, 2048, seed: 2);
+        clock.Restart();
+        Tsne.Embed(fold, new TsneOptions { Seed = 1 });
+        var foldTsne = clock.Elapsed.TotalSeconds;
+        clock.Restart();
+        MutualInformationEstimator.Estimate(fold, y.Take(553).ToArray(), new MineOptions { Steps = TorchAnalysisEstimators.MineSteps }, cancellationToken);
+        var foldMine = clock.Elapsed.TotalSeconds;
+        clock.Restart();
+        DeepCca.Fit(fold, video, new DccaOptions(), cancellationToken);
+        var foldDcca = clock.Elapsed.TotalSeconds;
+        var figures = 2 * (7 * foldTsne + 6 * foldMine + 12 * foldDcca);
+        Console.Error.WriteLine($"one test fold (553 rows): t-SNE {foldTsne:F1} s, MINE ({TorchAnalysisEstimators.MineSteps} steps) {foldMine:F1} s, DCCA (100 epochs, 300 vs 2048) {foldDcca:F1} s; a paper-sized sweep's Fig. 5-9: about {figures:F0} s");
+
         if (settings.Json)
         {
             Console.WriteLine(JsonSerializer.Serialize(new
@@ -81,6 +98,7 @@ public sealed class BenchAnalysisCommand : Command<BenchAnalysisSettings>
                 tsne_cpu_seconds = Math.Round(tsneCpuSeconds, 2),
                 mine_steps_per_s = Math.Round(mine.StepsPerSecond, 1),
                 dcca_epochs_per_s = Math.Round(dcca.EpochsPerSecond, 3),
+                paper_figures_seconds = Math.Round(figures, 1),
             }));
         }
         return 0;
