@@ -69,7 +69,7 @@ public static class MutualInformationEstimator
         SeededInit.Apply(network, generator);
         using var optimizer = optim.Adam(network.parameters(), lr: options.LearningRate, beta1: 0.9, beta2: 0.999, eps: 1e-8);
         var raw = new double[options.Steps];
-        var average = double.NaN;
+        var logAverage = double.NaN;
         var joint = new float[batch * (dx + dy)];
         var marginal = new float[batch * (dx + dy)];
         var clock = System.Diagnostics.Stopwatch.StartNew();
@@ -89,11 +89,14 @@ public static class MutualInformationEstimator
             var meanJoint = tJoint.mean();
             // ln E[e^T] computed stably: logsumexp - ln(batch).
             var logMeanExp = tMarginal.logsumexp(0) - Math.Log(batch);
-            raw[step] = meanJoint.item<float>() - logMeanExp.item<float>();
-            var batchMeanExp = Math.Exp(logMeanExp.item<float>());
-            average = double.IsNaN(average) ? batchMeanExp : (1 - options.AverageRate) * average + options.AverageRate * batchMeanExp;
+            var batchLogMeanExp = logMeanExp.item<float>();
+            raw[step] = meanJoint.item<float>() - batchLogMeanExp;
+            // The moving average of E[e^T] is kept as a logarithm: on small data T grows until e^T leaves float range.
+            logAverage = double.IsNaN(logAverage)
+                ? batchLogMeanExp
+                : LogAddExp(Math.Log(1 - options.AverageRate) + logAverage, Math.Log(options.AverageRate) + batchLogMeanExp);
             // Gradient of ln E[e^T] ~ E[grad e^T] / (moving average of E[e^T]): the bias-corrected loss.
-            var loss = -(meanJoint - tMarginal.exp().mean() / average);
+            var loss = -(meanJoint - (logMeanExp - logAverage).exp());
             optimizer.zero_grad();
             loss.backward();
             optimizer.step();
@@ -101,6 +104,12 @@ public static class MutualInformationEstimator
         var seconds = clock.Elapsed.TotalSeconds;
         var curve = MovingAverage.Trailing(raw, options.SmoothingWindow);
         return new MineResult(curve[^1], curve, raw, options.Steps / Math.Max(seconds, 1e-9));
+    }
+
+    private static double LogAddExp(double a, double b)
+    {
+        var max = Math.Max(a, b);
+        return max + Math.Log(Math.Exp(a - max) + Math.Exp(b - max));
     }
 
     private static void Fill(float[] target, int row, double[] x, double[] y)

@@ -71,9 +71,11 @@ public sealed class AnalysisFigures(NpgsqlDataSource dataSource, IAnalysisEstima
                 {
                     files.AddRange(await draw());
                 }
-                catch (BadInputException e)
+                catch (Exception e) when (e is not OperationCanceledException)
                 {
-                    messages.Add($"{figure} of dataset '{datasetCells.Key}' not drawn: {e.Message}");
+                    // An estimator that fails on these rows (too few, or a numeric failure inside libtorch) costs
+                    // its figure, not the tables and the other figures.
+                    messages.Add($"{figure} of dataset '{datasetCells.Key}' not drawn: {e.Message.Split('\n')[0]}");
                 }
             }
         }
