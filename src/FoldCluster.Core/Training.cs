@@ -26,7 +26,11 @@ public sealed record TrainingOutcome(
     double Seconds,
     IReadOnlyList<UtterancePrediction> Predictions,
     IReadOnlyList<EpochReport> Epochs,
-    ResultProvenance? Provenance = null);
+    ResultProvenance? Provenance = null)
+{
+    /// <summary>Time-pooled vectors of the test utterances, when the sweep asks for them (stored with the result, fenced alike).</summary>
+    public IReadOnlyList<FeatureVector> Features { get; init; } = [];
+}
 
 /// <summary>
 /// Where a dataset comes from, as a sweep spec names it. <paramref name="TranscriptsPath"/>: an optional

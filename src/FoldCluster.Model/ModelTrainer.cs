@@ -38,4 +38,22 @@ public static class ModelTrainer
         using var run = TrainingRun.Create(features, key, overrides, device, onEpoch, cancellationToken);
         return run.Execute();
     }
+
+    /// <summary>
+    /// <see cref="Train(FeatureSet, JobKey, IReadOnlyDictionary{string, string}?, string, Action{EpochReport}?, CancellationToken)"/>,
+    /// also handing back the time-pooled vectors of the test utterances at <paramref name="storeFeatures"/>.
+    /// </summary>
+    public static TrainingOutcome Train(
+        FeatureSet features,
+        JobKey key,
+        IReadOnlyDictionary<string, string>? overrides,
+        string device,
+        StoredFeatureLevel storeFeatures,
+        Action<EpochReport>? onEpoch,
+        CancellationToken cancellationToken)
+    {
+        using var run = TrainingRun.Create(features, key, overrides, device, onEpoch, cancellationToken);
+        run.StoreFeatures = storeFeatures;
+        return run.Execute();
+    }
 }

@@ -34,8 +34,8 @@ public static class CliHost
         });
         try
         {
-            // `results compare --a X --b Y`: Spectre rejects one-letter long options, so they are mapped first.
-            return app.Run(ReportCommands.NormalizeArguments(args));
+            // `results compare --a X --b Y`, `analysis mi --x X --y Y`: Spectre rejects one-letter long options, so they are mapped first.
+            return app.Run(AnalysisCommands.NormalizeArguments(ReportCommands.NormalizeArguments(args)));
         }
         catch (CommandParseException e)
         {
@@ -96,6 +96,7 @@ public static class CliHost
         Commands.Certs.CertsCommands.Register(config);
         ReportCommands.Register(config);
         DashboardCommands.Register(config);
+        AnalysisCommands.Register(config);
         config.AddBranch("bench", bench =>
         {
             bench.SetDescription("Measure speed against the targets (training, features, cluster, tables).");
@@ -105,6 +106,7 @@ public static class CliHost
             ClusterCommands.RegisterBench(bench);
             ReportCommands.RegisterBench(bench);
             DashboardCommands.RegisterBench(bench);
+            AnalysisCommands.RegisterBench(bench);
         });
     }
 
@@ -121,7 +123,7 @@ public static class CliHost
         return ExitCodes.BadUsage;
     }
 
-    private static readonly string[] KnownVerbs = ["db", "train", "corpus", "features", "node", "sweep", "results", "tables", "dashboard", "certs", "bench"];
+    private static readonly string[] KnownVerbs = ["db", "train", "corpus", "features", "node", "sweep", "results", "tables", "analysis", "dashboard", "certs", "bench"];
 }
 
 /// <summary>The work was attempted and failed for a reason that is not the user's input (exit code 1).</summary>

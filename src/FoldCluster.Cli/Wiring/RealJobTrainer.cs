@@ -28,6 +28,12 @@ public sealed class RealJobTrainer : IJobTrainer
     public TrainingOutcome Run(JobRequest request, Action<EpochReport> onEpoch, CancellationToken cancellationToken)
     {
         var (featureOptions, trainingOverrides) = SplitOverrides(request.TrainingOverrides);
+        var storeFeatures = StoredFeatureLevel.None;
+        if (trainingOverrides.TryGetValue(FeatureKinds.OverrideKey, out var level))
+        {
+            storeFeatures = FeatureKinds.ParseLevel(level, $"job override {FeatureKinds.OverrideKey}");
+            trainingOverrides = trainingOverrides.Where(kv => kv.Key != FeatureKinds.OverrideKey).ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal);
+        }
         var options = ApplyFeatureOptions(ExtractionOptions.DefaultFor(request.Dataset.Root), featureOptions);
         var source = request.Dataset;
         var loadKey = string.Join('|', source, options.Canonical, Path.GetFullPath(request.CacheDirectory));
@@ -50,7 +56,7 @@ public sealed class RealJobTrainer : IJobTrainer
         var required = ModalitySet.Parse(request.TrainingOverrides.GetValueOrDefault(SweepSpec.UtteranceSetKey, "AVT"));
         var set = UtteranceSet.Select(all, report, required);
         ModelTrainer.ConfigureThreads(_threadsPerSlot);
-        var outcome = ModelTrainer.Train(set.Features, request.Key, trainingOverrides, request.Device, onEpoch, cancellationToken);
+        var outcome = ModelTrainer.Train(set.Features, request.Key, trainingOverrides, request.Device, storeFeatures, onEpoch, cancellationToken);
         return outcome with { Provenance = Provenance(request, report, set) };
     }
 

@@ -92,6 +92,19 @@ public sealed record SweepSpec(
     public static readonly IReadOnlyList<string> ExclusionFields =
         ["dataset", "layout", "split", "fold", "method", "modalities", "pretraining", "extractor", "seed"];
 
+    /// <summary>Which vectors jobs store for the analysis figures (field <c>store_features</c>; default none).</summary>
+    public StoredFeatureLevel StoreFeatures { get; init; } = StoredFeatureLevel.None;
+
+    /// <summary>
+    /// The folds whose jobs store them (field <c>store_features_folds</c>; default: the sweep's first fold, i.e. one
+    /// fold per table cell, which the figures need and which keeps the database small).
+    /// </summary>
+    public IReadOnlyList<int> StoreFeaturesFolds { get; init; } = [];
+
+    /// <summary>The folds that store features: <see cref="StoreFeaturesFolds"/>, or the first fold when none are named.</summary>
+    public IReadOnlyList<int> FoldsStoringFeatures =>
+        StoreFeatures == StoredFeatureLevel.None ? [] : StoreFeaturesFolds.Count > 0 ? StoreFeaturesFolds : [Folds[0]];
+
     /// <summary>Prefix under which a dataset's free extraction options travel in a job's override map.</summary>
     public const string FeatureOptionPrefix = "features.";
 
@@ -206,6 +219,24 @@ public sealed record SweepSpec(
         {
             merged[UtteranceSetKey] = set.ToString();
         }
+        return merged;
+    }
+
+    /// <summary>
+    /// <see cref="OverridesFor(DatasetSpec)"/> for one job, plus <see cref="FeatureKinds.OverrideKey"/> when the job's
+    /// fold is one that stores features.
+    /// </summary>
+    public IReadOnlyDictionary<string, string> OverridesFor(DatasetSpec dataset, JobKey key)
+    {
+        var overrides = OverridesFor(dataset);
+        if (!FoldsStoringFeatures.Contains(key.Fold))
+        {
+            return overrides;
+        }
+        var merged = new SortedDictionary<string, string>(overrides.ToDictionary(kv => kv.Key, kv => kv.Value), StringComparer.Ordinal)
+        {
+            [FeatureKinds.OverrideKey] = FeatureKinds.Name(StoreFeatures),
+        };
         return merged;
     }
 

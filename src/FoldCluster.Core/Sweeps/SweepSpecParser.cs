@@ -12,7 +12,8 @@ namespace FoldCluster.Core.Sweeps;
 public static partial class SweepSpecParser
 {
     private static readonly string[] TopLevelFields =
-        ["name", "datasets", "methods", "modalities", "pretraining", "folds", "split", "seeds", "profile", "training", "exclusions", "max_attempts"];
+        ["name", "datasets", "methods", "modalities", "pretraining", "folds", "split", "seeds", "profile", "training", "exclusions", "max_attempts",
+         "store_features", "store_features_folds"];
 
     private static readonly string[] DatasetFields =
         ["name", "layout", "root", "word2vec", "extractor", "weights", "allow_random_weights", "options", "transcripts"];
@@ -120,8 +121,31 @@ public static partial class SweepSpecParser
                 ? Integer(Scalar(attemptsNode, "max_attempts"), "max_attempts", attemptsNode, 1, 100)
                 : SweepSpec.DefaultMaxAttempts;
 
+            var storeFeatures = fields.TryGetValue("store_features", out var storeNode)
+                ? FeatureKinds.ParseLevel(Choice(Scalar(storeNode, "store_features"), "store_features", storeNode, ["none", "fused", "all"]), "store_features")
+                : StoredFeatureLevel.None;
+            List<int> storeFolds = [];
+            if (fields.TryGetValue("store_features_folds", out var storeFoldsNode))
+            {
+                storeFolds = Values(fields, "store_features_folds", required: true, (text, where, n) =>
+                {
+                    var fold = Integer(text, where, n, 0, SweepSpec.FoldCount - 1);
+                    return folds.Contains(fold)
+                        ? fold
+                        : throw Error(where, n, $"'{text}' is not one of the sweep's folds ({string.Join(", ", folds)})");
+                });
+                if (storeFeatures == StoredFeatureLevel.None)
+                {
+                    throw Error("store_features_folds", storeFoldsNode, "is given but store_features is none: set store_features to fused or all");
+                }
+            }
+
             var spec = new SweepSpec(name, datasets, methods, modalities, pretraining, folds, splits, seeds, profile,
-                training, exclusions, maxAttempts);
+                training, exclusions, maxAttempts)
+            {
+                StoreFeatures = storeFeatures,
+                StoreFeaturesFolds = storeFolds,
+            };
             if (spec.Expand().Count == 0)
             {
                 throw new BadInputException($"{source}: the sweep has no jobs: its exclusions leave nothing of the grid");

@@ -58,6 +58,12 @@ internal static class SweepSpecWriter
             yaml.Append("  - {").Append(string.Join(", ", fields)).Append("}\n");
         }
         yaml.Append("max_attempts: ").Append(Number(spec.MaxAttempts)).Append('\n');
+        // Written only when asked for, so that the normalised text (and hash) of sweeps without it is unchanged.
+        if (spec.StoreFeatures != StoredFeatureLevel.None)
+        {
+            yaml.Append("store_features: ").Append(Quote(FeatureKinds.Name(spec.StoreFeatures))).Append('\n');
+            yaml.Append("store_features_folds: ").Append(List(spec.FoldsStoringFeatures.Select(Number))).Append('\n');
+        }
         return yaml.ToString();
     }
 

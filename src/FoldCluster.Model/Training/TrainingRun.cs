@@ -72,6 +72,9 @@ internal sealed class TrainingRun : IDisposable
     public IReadOnlyList<EpochReport> Epochs => _epochs;
     public int BestEpoch { get; private set; }
 
+    /// <summary>Which time-pooled vectors of the test utterances <see cref="Execute"/> hands back (sweep field store_features).</summary>
+    public StoredFeatureLevel StoreFeatures { get; set; }
+
     public static TrainingRun Create(FeatureSet features, JobKey key, IReadOnlyDictionary<string, string>? overrides, string device,
         Action<EpochReport>? onEpoch, CancellationToken cancellation)
     {
@@ -85,16 +88,26 @@ internal sealed class TrainingRun : IDisposable
     public TrainingOutcome Execute()
     {
         var clock = Stopwatch.StartNew();
+        var captured = new List<FeatureVector>();
         if (Key.Pretrained && Profile.EpochsStage1 > 0)
         {
             RunStage(1, Profile.EpochsStage1);
+            if (StoreFeatures != StoredFeatureLevel.None)
+            {
+                captured.AddRange(FeatureCapture.Capture(Model, Data, Features, TestIndices, Math.Max(Profile.BatchSize, 128), FeatureKinds.FusedStage1, false, _device));
+            }
         }
         BestEpoch = RunStage(2, Profile.EpochsStage2);
+        if (StoreFeatures != StoredFeatureLevel.None)
+        {
+            captured.AddRange(FeatureCapture.Capture(Model, Data, Features, TestIndices, Math.Max(Profile.BatchSize, 128), FeatureKinds.FusedStage2,
+                StoreFeatures == StoredFeatureLevel.All, _device));
+        }
         var (predicted, _) = Predict(TestIndices);
         var truth = TestIndices.Select(i => Features.Utterances[i].Label).ToArray();
         var metrics = ClassificationScorer.Score(truth, predicted);
         var predictions = TestIndices.Select((i, j) => new UtterancePrediction(Features.Utterances[i].UtteranceId, truth[j], predicted[j])).ToList();
-        return new TrainingOutcome(metrics, BestEpoch, clock.Elapsed.TotalSeconds, predictions, _epochs.ToList());
+        return new TrainingOutcome(metrics, BestEpoch, clock.Elapsed.TotalSeconds, predictions, _epochs.ToList()) { Features = captured };
     }
 
     /// <summary>Trains one stage; returns its best epoch (1-based) after loading that epoch's weights.</summary>

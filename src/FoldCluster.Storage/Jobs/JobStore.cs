@@ -78,7 +78,7 @@ public sealed class JobStore(NpgsqlDataSource dataSource) : IJobStore
                 continue;
             }
             return new ClaimedJob(row.JobId, row.Attempt, row.SweepId, row.SweepName, key, dataset.ToSource(),
-                spec!.OverridesFor(dataset), DateTime.SpecifyKind(row.LeaseExpiresAt, DateTimeKind.Utc));
+                spec!.OverridesFor(dataset, key), DateTime.SpecifyKind(row.LeaseExpiresAt, DateTimeKind.Utc));
         }
     }
 
@@ -144,6 +144,7 @@ public sealed class JobStore(NpgsqlDataSource dataSource) : IJobStore
         ArgumentNullException.ThrowIfNull(outcome);
         var confusion = Flatten(outcome.Test.Confusion);
         CheckMetrics(outcome);
+        Features.FeatureVectorStore.Check(outcome.Features);
 
         await using var connection = await Database.OpenAsync(dataSource, ct).ConfigureAwait(false);
         await using var transaction = await connection.BeginTransactionAsync(ct).ConfigureAwait(false);
@@ -209,6 +210,9 @@ public sealed class JobStore(NpgsqlDataSource dataSource) : IJobStore
             }
             await import.CompleteAsync(ct).ConfigureAwait(false);
         }
+
+        // Stored features travel with the result: same transaction, same fencing check above.
+        await Features.FeatureVectorStore.WriteAsync(connection, jobId, outcome.Features, ct).ConfigureAwait(false);
 
         if (outcome.Epochs.Count > 0)
         {

@@ -32,7 +32,7 @@ public sealed class TablesSettings : DatabaseSettings
     public string? Profile { get; init; }
 
     [CommandOption("--figures")]
-    [Description("Also draw Fig. 4-style confusion matrices (PNG) and per-job training curves.")]
+    [Description("Also draw Fig. 4-style confusion matrices (PNG), per-job training curves and, from stored feature vectors, Fig. 5-9 (each with a CSV).")]
     public bool Figures { get; init; }
 
     [CommandOption("--confusion <CELL>")]
@@ -87,6 +87,21 @@ public sealed class TablesCommand : Command<TablesSettings>
         foreach (var message in outcome.Messages)
         {
             Console.Error.WriteLine(message);
+        }
+        if (request.Figures && outcome.Split is { } split && outcome.Profile is { } profile)
+        {
+            // Fig. 5-9 from the stored feature vectors; MINE and DCCA need TorchSharp, which Reports does not reference.
+            AnalysisCommands.ConfigureThreads(null);
+            var messages = new List<string>();
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            var figures = new FoldCluster.Reports.Analysis.AnalysisFigures(dataSource, new Analysis.TorchAnalysisEstimators(cancellationToken))
+                .GenerateAsync(outcome.Sweep.SweepId, split, profile, messages, cancellationToken).GetAwaiter().GetResult();
+            messages.ForEach(Console.Error.WriteLine);
+            foreach (var file in TablesReport.WriteAll(settings.Out!, figures))
+            {
+                Console.Error.WriteLine($"wrote {file}");
+            }
+            Console.Error.WriteLine($"analysis figures (Fig. 5-9): {figures.Count / 2} in {clock.Elapsed.TotalSeconds:F0} s");
         }
         foreach (var file in outcome.WrittenFiles)
         {
