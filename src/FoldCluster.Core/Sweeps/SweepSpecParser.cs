@@ -61,6 +61,12 @@ public static partial class SweepSpecParser
             throw new BadInputException(
                 $"{source}: not valid YAML at line {e.Start.Line}, column {e.Start.Column}: {e.Message}", e);
         }
+        catch (Exception e) when (e is InvalidOperationException or ArgumentException
+                                   && e.TargetSite?.DeclaringType?.Namespace?.StartsWith("YamlDotNet", StringComparison.Ordinal) == true)
+        {
+            // YamlDotNet gives up on some malformed text with these instead of a YamlException (found by fuzzing).
+            throw new BadInputException($"{source}: not valid YAML ({e.Message})", e);
+        }
         if (stream.Documents.Count != 1 || stream.Documents[0].RootNode is not YamlMappingNode root)
         {
             throw new BadInputException($"{source}: expected one YAML mapping with the fields {string.Join(", ", TopLevelFields)}");
