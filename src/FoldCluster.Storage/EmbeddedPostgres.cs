@@ -32,8 +32,6 @@ public sealed class EmbeddedPostgres
     /// <summary>The first line of the pg_hba.conf this version writes; its absence marks a cluster of an older version.</summary>
     private const string HbaHeader = "# FoldCluster embedded database: scram-sha-256 for the project's role over TCP, peer for the superuser over the socket";
 
-    /// <summary>Candidates tried after the default port when it is taken (then any port the system gives).</summary>
-    private const int PortsToScan = 100;
 
     private readonly string _stateDirectory;
 
@@ -175,7 +173,7 @@ public sealed class EmbeddedPostgres
                     $"port {Port} on 127.0.0.1 is in use by another program; choose another port with `foldcluster db up --port N` or {PortVariable}, or set neither and a free one is picked");
             }
             var taken = Port;
-            Port = PickFreePort(taken);
+            Port = PickFreePort();
             log($"port {taken} on 127.0.0.1 is in use by another program; the embedded database uses port {Port} (remembered in {SettingsFile})");
         }
 
@@ -397,16 +395,12 @@ public sealed class EmbeddedPostgres
                + $"${Convert.ToBase64String(storedKey)}:{Convert.ToBase64String(serverKey)}";
     }
 
-    /// <summary>A port on 127.0.0.1 that nothing listens on: the next ones after <paramref name="taken"/>, else one the system gives.</summary>
-    private static int PickFreePort(int taken)
+    /// <summary>
+    /// A port on 127.0.0.1 that nothing listens on, as the system gives it: not the neighbours of the default port,
+    /// which other clones' databases may have been told to use.
+    /// </summary>
+    private static int PickFreePort()
     {
-        for (var candidate = taken + 1; candidate <= Math.Min(65535, taken + PortsToScan); candidate++)
-        {
-            if (PortIsFree(candidate))
-            {
-                return candidate;
-            }
-        }
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         var port = ((IPEndPoint)listener.LocalEndpoint).Port;
