@@ -56,7 +56,11 @@ public sealed class EmbeddedPostgres
 
     public string ConnectionString => ConnectionStringFor(DatabaseName);
 
-    /// <summary>The connection string of the project's role: the password is named by its file (`Passfile=`), never included.</summary>
+    /// <summary>
+    /// The connection string of the project's role: the password is named by its file (`Passfile=`), never included.
+    /// Before the first `db up` there is no such file (and no server): then the string names none, and connecting
+    /// fails with "cannot reach PostgreSQL" rather than with a missing file.
+    /// </summary>
     public string ConnectionStringFor(string database) =>
         new NpgsqlConnectionStringBuilder
         {
@@ -64,7 +68,7 @@ public sealed class EmbeddedPostgres
             Port = Port,
             Username = User,
             Database = database,
-            Passfile = PasswordFile,
+            Passfile = File.Exists(PasswordFile) ? PasswordFile : null,
         }.ConnectionString;
 
     /// <summary>The embedded server of a state folder, as clients find it: the port it was last started on, else $FOLDCLUSTER_PG_PORT, else 54329.</summary>
