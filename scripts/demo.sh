@@ -16,7 +16,7 @@ for arg in "$@"; do
       echo "usage: scripts/demo.sh [--clean]"
       echo "  Runs the smoke sweep on a generated corpus with a local three-node cluster and prints Table II."
       echo "  --clean  forget the generated corpus, the feature cache and the demo sweep, and start over."
-      echo "  Environment: FC_DEMO_PORTS (default '4053 4054 4055'), FOLDCLUSTER_PG_PORT (default 54329)."
+      echo "  Environment: FC_DEMO_PORTS (default '4053 4054 4055'), FOLDCLUSTER_PG_PORT (forces the database port; default 54329, or a free one when another program holds it)."
       exit 0 ;;
     *) die "unknown option '$arg' (expected --clean or --help)" 2 ;;
   esac
@@ -101,8 +101,9 @@ SEEDS="127.0.0.1:${PORTS[0]}"
 start_node() { # name port roles
   local name=$1 port=$2 roles=$3
   # dotnet itself in the background (not the fc function), so $! is the node's own process and stop_nodes reaches it.
+  # The database comes from $FOLDCLUSTER_DB (exported above), never from the command line.
   FOLDCLUSTER_THREADS_PER_SLOT=1 dotnet "$FC_DLL" node start --node-name "$name" --roles "$roles" --host 127.0.0.1 --port "$port" --seeds "$SEEDS" \
-    --slots cpu:1 --db "$DB" --cache "$CACHE" --data-root "$DATA" --trainer real \
+    --slots cpu:1 --cache "$CACHE" --data-root "$DATA" --trainer real \
     >"$LOGS/$name.log" 2>&1 &
   NODE_PIDS+=($!)
   echo "node $name (roles $roles) on port $port, pid $!, log $LOGS/$name.log" >&2

@@ -31,7 +31,8 @@ build_solution
 step "starting the embedded PostgreSQL"
 FOLDCLUSTER_TEST_DB="$(fc db up)"
 export FOLDCLUSTER_TEST_DB
-fc db migrate --db "$FOLDCLUSTER_TEST_DB"
+# Connection details through the environment; the password itself stays in the state folder (Passfile=).
+FOLDCLUSTER_DB="$FOLDCLUSTER_TEST_DB" fc db migrate
 
 step "running the tests"
 log="$(mktemp)"

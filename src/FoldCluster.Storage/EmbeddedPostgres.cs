@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
+using System.Runtime.Versioning;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
@@ -12,9 +13,12 @@ namespace FoldCluster.Storage;
 
 /// <summary>
 /// The embedded default database: a private PostgreSQL cluster with its data directory in the project-local state
-/// folder (`.foldcluster/pg`), listening on 127.0.0.1 only, trust authentication for the local `foldcluster` role.
-/// When run as root, the server runs as the `postgres` system user (initdb refuses root); if that user cannot reach
-/// the state folder, the data directory lives under that user's home and `.foldcluster/pg` links to it.
+/// folder (`.foldcluster/pg`), listening on 127.0.0.1 only. The project's role `foldcluster` owns the database and
+/// logs in over TCP with scram-sha-256 and a generated password kept in `.foldcluster/pgpass` (0600; connection
+/// strings name it with `Passfile=`, never the password itself). The bootstrap superuser `postgres` is reachable only
+/// through the server's Unix socket in the data directory, by peer authentication for the OS user that runs
+/// `db up`. When run as root, the server runs as the `postgres` system user (initdb refuses root); if that user
+/// cannot reach the state folder, the data directory lives under that user's home and `.foldcluster/pg` links to it.
 /// </summary>
 public sealed class EmbeddedPostgres
 {
@@ -22,16 +26,29 @@ public sealed class EmbeddedPostgres
     public const string PortVariable = "FOLDCLUSTER_PG_PORT";
     public const string User = "foldcluster";
     public const string DatabaseName = "foldcluster";
+    public const string Superuser = "postgres";
+    public const string PasswordFileName = "pgpass";
+
+    /// <summary>The first line of the pg_hba.conf this version writes; its absence marks a cluster of an older version.</summary>
+    private const string HbaHeader = "# FoldCluster embedded database: scram-sha-256 for the project's role over TCP, peer for the superuser over the socket";
+
 
     private readonly string _stateDirectory;
 
-    private EmbeddedPostgres(string stateDirectory, int port)
+    private EmbeddedPostgres(string stateDirectory, int port, bool portForced)
     {
         _stateDirectory = stateDirectory;
         Port = port;
+        PortForced = portForced;
     }
 
-    public int Port { get; }
+    public int Port { get; private set; }
+
+    /// <summary>True when `--port` or $FOLDCLUSTER_PG_PORT asked for the port: then a taken port is an error, not a reason to pick another.</summary>
+    public bool PortForced { get; }
+
+    /// <summary>The file (pgpass format, 0600) that holds the project role's password.</summary>
+    public string PasswordFile => Path.Combine(_stateDirectory, PasswordFileName);
 
     public string DataDirectory => Path.Combine(_stateDirectory, "pg");
 
@@ -39,14 +56,38 @@ public sealed class EmbeddedPostgres
 
     public string ConnectionString => ConnectionStringFor(DatabaseName);
 
+    /// <summary>
+    /// The connection string of the project's role: the password is named by its file (`Passfile=`), never included.
+    /// Before the first `db up` there is no such file (and no server): then the string names none, and connecting
+    /// fails with "cannot reach PostgreSQL" rather than with a missing file.
+    /// </summary>
     public string ConnectionStringFor(string database) =>
-        $"Host=127.0.0.1;Port={Port.ToString(CultureInfo.InvariantCulture)};Username={User};Database={database}";
+        new NpgsqlConnectionStringBuilder
+        {
+            Host = "127.0.0.1",
+            Port = Port,
+            Username = User,
+            Database = database,
+            Passfile = File.Exists(PasswordFile) ? PasswordFile : null,
+        }.ConnectionString;
 
-    /// <summary>The embedded server of a state folder: the port it was last started on, else $FOLDCLUSTER_PG_PORT, else 54329.</summary>
+    /// <summary>The embedded server of a state folder, as clients find it: the port it was last started on, else $FOLDCLUSTER_PG_PORT, else 54329.</summary>
     public static EmbeddedPostgres FromStateDirectory(string stateDirectory, int? port = null)
     {
         var chosen = port ?? ReadRecordedPort(Path.Combine(stateDirectory, "db.json")) ?? PortFromEnvironment() ?? DefaultPort;
-        return new EmbeddedPostgres(stateDirectory, chosen);
+        return new EmbeddedPostgres(stateDirectory, chosen, portForced: port is not null);
+    }
+
+    /// <summary>
+    /// The embedded server of a state folder, as `db up` starts it: `--port`, else $FOLDCLUSTER_PG_PORT (both force the
+    /// port), else the port it was last started on, else 54329; an unforced port that another program holds is replaced
+    /// by a free one.
+    /// </summary>
+    public static EmbeddedPostgres ForStart(string stateDirectory, int? port = null)
+    {
+        var forced = port ?? PortFromEnvironment();
+        var chosen = forced ?? ReadRecordedPort(Path.Combine(stateDirectory, "db.json")) ?? DefaultPort;
+        return new EmbeddedPostgres(stateDirectory, chosen, portForced: forced is not null);
     }
 
     private static int? PortFromEnvironment()
@@ -72,7 +113,10 @@ public sealed class EmbeddedPostgres
         try
         {
             using var doc = JsonDocument.Parse(File.ReadAllText(file));
-            return doc.RootElement.TryGetProperty("port", out var p) ? p.GetInt32() : null;
+            return doc.RootElement.TryGetProperty("port", out var p) && p.ValueKind == JsonValueKind.Number
+                   && p.TryGetInt32(out var port) && port is >= 1 and <= 65535
+                ? port
+                : null;
         }
         catch (JsonException)
         {
@@ -84,8 +128,13 @@ public sealed class EmbeddedPostgres
     /// <returns>True when it was started now, false when it was already running.</returns>
     public bool Up(Action<string> log)
     {
+        if (OperatingSystem.IsWindows())
+        {
+            throw new Core.BadInputException("the embedded database needs Linux (PostgreSQL server binaries, Unix sockets, file modes); on Windows pass --db CONN");
+        }
         var bin = FindBinaries();
-        Directory.CreateDirectory(_stateDirectory);
+        StatePaths.EnsurePrivate(_stateDirectory);
+        var password = EnsurePassword();
         var runAsPostgres = IsRoot();
         var data = PrepareDataDirectory(runAsPostgres, log);
 
@@ -93,7 +142,18 @@ public sealed class EmbeddedPostgres
         {
             log($"initialising a PostgreSQL cluster in {DataDirectory}");
             Run(bin, "initdb", runAsPostgres,
-                ["-D", data, "-U", User, "--auth=trust", "-E", "UTF8", "--locale=C", "--no-sync"], TimeSpan.FromMinutes(2));
+                ["-D", data, "-U", Superuser, "--auth-local=peer", "--auth-host=reject", "-E", "UTF8", "--locale=C", "--no-sync"],
+                TimeSpan.FromMinutes(2));
+            WriteAuthentication(data, runAsPostgres);
+        }
+        else if (!IsCurrentAuthentication(data))
+        {
+            throw new Core.BadInputException(
+                $"the embedded database in {DataDirectory} was created by an older FoldCluster with trust authentication "
+                + "(any local process could connect to it as a superuser); this version does not start it. "
+                + "To keep its results, start it by hand (pg_ctl -D DIR start) and save them with pg_dump; then stop it "
+                + $"(`foldcluster db down`), move {DataDirectory} away or delete it, and run `foldcluster db up` again: "
+                + "it creates a new database with a generated password (and `db migrate` its schema)");
         }
 
         var running = ServerPort(bin, data, runAsPostgres);
@@ -103,22 +163,32 @@ public sealed class EmbeddedPostgres
             {
                 log($"the embedded server is already running on port {running}; reusing it (stop it with `foldcluster db down` to change the port)");
             }
+            Port = running.Value;
             Record(running.Value);
-            EnsureDatabase(running.Value);
+            EnsureRoleAndDatabase(data, password);
             return false;
         }
 
         if (!PortIsFree(Port))
         {
-            throw new Core.BadInputException(
-                $"port {Port} on 127.0.0.1 is in use by another program; choose another port with `foldcluster db up --port N` or {PortVariable}");
+            if (PortForced)
+            {
+                throw new Core.BadInputException(
+                    $"port {Port} on 127.0.0.1 is in use by another program; choose another port with `foldcluster db up --port N` or {PortVariable}, or set neither and a free one is picked");
+            }
+            var taken = Port;
+            Port = PickFreePort();
+            log($"port {taken} on 127.0.0.1 is in use by another program; the embedded database uses port {Port} (remembered in {SettingsFile})");
         }
 
+        WriteAuthentication(data, runAsPostgres);
         // Settings that the project owns live in their own file, rewritten on every start.
         File.WriteAllText(Path.Combine(data, "foldcluster.conf"), string.Join('\n',
             "listen_addresses = '127.0.0.1'",
             $"port = {Port.ToString(CultureInfo.InvariantCulture)}",
-            "unix_socket_directories = ''",
+            $"unix_socket_directories = '{SocketDirectory(data, runAsPostgres)}'",
+            "unix_socket_permissions = 0700",
+            "password_encryption = 'scram-sha-256'",
             "max_connections = 300",
             "shared_buffers = '128MB'",
             "log_min_messages = warning",
@@ -137,7 +207,7 @@ public sealed class EmbeddedPostgres
         Run(bin, "pg_ctl", runAsPostgres,
             ["start", "-D", data, "-l", Path.Combine(data, "server.log"), "-w", "-t", "60", "-s"], TimeSpan.FromSeconds(90));
         Record(Port);
-        EnsureDatabase(Port);
+        EnsureRoleAndDatabase(data, password);
         return true;
     }
 
@@ -164,26 +234,182 @@ public sealed class EmbeddedPostgres
 
     private void Record(int port)
     {
-        File.WriteAllText(SettingsFile, JsonSerializer.Serialize(new { port, user = User, database = DatabaseName }) + "\n");
+        File.WriteAllText(SettingsFile, JsonSerializer.Serialize(new
+        {
+            port,
+            user = User,
+            database = DatabaseName,
+            auth = "scram-sha-256",
+            passfile = PasswordFileName,
+        }) + "\n");
     }
 
-    private void EnsureDatabase(int port)
+    /// <summary>The project role's password: read from the password file, or generated into a new one (0600).</summary>
+    [UnsupportedOSPlatform("windows")]
+    private string EnsurePassword()
     {
-        var admin = $"Host=127.0.0.1;Port={port.ToString(CultureInfo.InvariantCulture)};Username={User};Database=postgres;Timeout=10";
-        using var dataSource = Database.CreateDataSource(admin);
+        var file = PasswordFile;
+        if (File.Exists(file))
+        {
+            File.SetUnixFileMode(file, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            foreach (var line in File.ReadLines(file))
+            {
+                var fields = line.Split(':');
+                if (fields.Length == 5 && fields[3] == User && fields[4].Length >= 32)
+                {
+                    return fields[4];
+                }
+            }
+            throw new Core.BadInputException(
+                $"{file} holds no password for the role {User} (expected a line 127.0.0.1:*:*:{User}:PASSWORD); delete it and run `foldcluster db up` again");
+        }
+        // Hex: nothing to escape in the pgpass format (':' and backslash are special there).
+        var password = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32));
+        var options = new FileStreamOptions
+        {
+            Mode = FileMode.CreateNew,
+            Access = FileAccess.Write,
+            UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
+        };
+        using (var writer = new StreamWriter(file, Encoding.ASCII, options))
+        {
+            writer.Write($"127.0.0.1:*:*:{User}:{password}\n");
+        }
+        return password;
+    }
+
+    /// <summary>
+    /// pg_hba.conf and pg_ident.conf, owned by the project and rewritten at every start: the project's role over TCP
+    /// with scram-sha-256 only, the superuser over the Unix socket by peer authentication only, nothing else.
+    /// </summary>
+    private static void WriteAuthentication(string data, bool runAsPostgres)
+    {
+        var hba = Path.Combine(data, "pg_hba.conf");
+        var ident = Path.Combine(data, "pg_ident.conf");
+        File.WriteAllText(hba, string.Join('\n',
+            HbaHeader,
+            "# (written by `foldcluster db up` at every start; edits are overwritten)",
+            "# TYPE  DATABASE  USER         ADDRESS        METHOD",
+            $"local   all       {Superuser}                    peer map=foldcluster",
+            $"host    all       {User}  127.0.0.1/32   scram-sha-256",
+            ""));
+        var operatingSystemUser = Environment.UserName;
+        File.WriteAllText(ident, string.Join('\n',
+            "# MAPNAME    SYSTEM-USERNAME    PG-USERNAME",
+            $"foldcluster  {operatingSystemUser}  {Superuser}",
+            $"foldcluster  {Superuser}  {Superuser}",
+            ""));
+        if (runAsPostgres)
+        {
+            Chown(hba);
+            Chown(ident);
+        }
+    }
+
+    private static bool IsCurrentAuthentication(string data)
+    {
+        var hba = Path.Combine(data, "pg_hba.conf");
+        return File.Exists(hba) && File.ReadLines(hba).FirstOrDefault() == HbaHeader;
+    }
+
+    /// <summary>
+    /// The folder of the server's Unix socket: the data directory (0700, the server's own), or, when its path is too long
+    /// for a socket address, a private folder in the system's temporary folder.
+    /// </summary>
+    [UnsupportedOSPlatform("windows")]
+    private static string SocketDirectory(string data, bool runAsPostgres)
+    {
+        const int socketPathLimit = 100; // sun_path holds 108 bytes; ".s.PGSQL.NNNNN" and a NUL follow the folder
+        if (Encoding.UTF8.GetByteCount(data) + 16 <= socketPathLimit && !data.Contains('\'', StringComparison.Ordinal))
+        {
+            return data;
+        }
+        var hash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(data)))[..12];
+        var folder = Path.Combine(Path.GetTempPath(), $"foldcluster-pg-{hash}");
+        Directory.CreateDirectory(folder, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        File.SetUnixFileMode(folder, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        if (runAsPostgres)
+        {
+            Chown(folder);
+        }
+        return folder;
+    }
+
+    private static string SocketDirectoryOf(string data)
+    {
+        var conf = Path.Combine(data, "foldcluster.conf");
+        const string key = "unix_socket_directories = '";
+        var line = File.ReadLines(conf).First(l => l.StartsWith(key, StringComparison.Ordinal));
+        return line[key.Length..].TrimEnd('\'');
+    }
+
+    /// <summary>
+    /// As the superuser over the socket: the project's role (login, may create databases, never a superuser) with the
+    /// password of the password file, sent as a SCRAM verifier so that the password itself never reaches the server's
+    /// logs; and the project's database, owned by that role.
+    /// </summary>
+    private void EnsureRoleAndDatabase(string data, string password)
+    {
+        var admin = new NpgsqlConnectionStringBuilder
+        {
+            Host = SocketDirectoryOf(data),
+            Port = Port,
+            Username = Superuser,
+            Database = "postgres",
+            Timeout = 10,
+        }.ConnectionString;
+        using var dataSource = Database.CreateDataSource(admin, "foldcluster-db-up");
         using var connection = Database.Open(dataSource);
+        var verifier = ScramVerifier(password);
+        var roleExists = connection.ExecuteScalar<bool>("select exists (select 1 from pg_roles where rolname = @name)", new { name = User });
+        // The verifier is not the password; it cannot be used to log in.
+        var attributes = $"login createdb nosuperuser nocreaterole noreplication nobypassrls password '{verifier}'";
+        try
+        {
+            connection.Execute(roleExists ? $"alter role {User} {attributes}" : $"create role {User} {attributes}");
+        }
+        catch (PostgresException e) when (e.SqlState == "42710")
+        {
+            connection.Execute($"alter role {User} {attributes}"); // created concurrently by another `db up`
+        }
         var exists = connection.ExecuteScalar<bool>("select exists (select 1 from pg_database where datname = @name)", new { name = DatabaseName });
         if (!exists)
         {
             try
             {
-                connection.Execute($"create database {DatabaseName}");
+                connection.Execute($"create database {DatabaseName} owner {User}");
             }
             catch (PostgresException e) when (e.SqlState == "42P04")
             {
                 // created concurrently by another `db up`
             }
         }
+    }
+
+    /// <summary>A SCRAM-SHA-256 verifier (RFC 5802/7677, PostgreSQL's stored form) of an ASCII password.</summary>
+    public static string ScramVerifier(string password, byte[]? salt = null)
+    {
+        const int iterations = 4096;
+        salt ??= RandomNumberGenerator.GetBytes(16);
+        var salted = Rfc2898DeriveBytes.Pbkdf2(Encoding.UTF8.GetBytes(password), salt, iterations, HashAlgorithmName.SHA256, 32);
+        var clientKey = HMACSHA256.HashData(salted, "Client Key"u8);
+        var storedKey = SHA256.HashData(clientKey);
+        var serverKey = HMACSHA256.HashData(salted, "Server Key"u8);
+        return $"SCRAM-SHA-256${iterations.ToString(CultureInfo.InvariantCulture)}:{Convert.ToBase64String(salt)}"
+               + $"${Convert.ToBase64String(storedKey)}:{Convert.ToBase64String(serverKey)}";
+    }
+
+    /// <summary>
+    /// A port on 127.0.0.1 that nothing listens on, as the system gives it: not the neighbours of the default port,
+    /// which other clones' databases may have been told to use.
+    /// </summary>
+    private static int PickFreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        return port;
     }
 
     private static bool PortIsFree(int port)

@@ -59,8 +59,11 @@ public class ExitCodeTests
     public async Task Password_in_connection_string_is_never_printed()
     {
         var port = UnusedPort();
-        var result = await CliProcess.RunAsync(["db", "migrate", "--db", $"Host=127.0.0.1;Port={port};Username=x;Password=hunter2;Database=y"]);
+        // Through the environment, as the project passes connection strings to children: a command line is visible in ps.
+        var result = await CliProcess.RunAsync(["db", "migrate"],
+            new Dictionary<string, string?> { ["FOLDCLUSTER_DB"] = $"Host=127.0.0.1;Port={port};Username=x;Password=hunter2;Database=y" });
         Assert.Equal(1, result.ExitCode);
+        Assert.Contains($"127.0.0.1:{port}", result.StandardError, StringComparison.Ordinal);
         Assert.DoesNotContain("hunter2", result.StandardError + result.StandardOutput);
     }
 

@@ -48,7 +48,16 @@ public class ConnectionTests
             File.WriteAllText(Path.Combine(dir.FullName, "db.json"), "{\"port\": 61234}");
             var server = EmbeddedPostgres.FromStateDirectory(dir.FullName);
             Assert.Equal(61234, server.Port);
-            Assert.Equal("Host=127.0.0.1;Port=61234;Username=foldcluster;Database=foldcluster", server.ConnectionString);
+            Assert.Equal("Host=127.0.0.1;Port=61234;Username=foldcluster;Database=foldcluster", server.ConnectionString); // before the first db up
+            File.WriteAllText(Path.Combine(dir.FullName, "pgpass"), "127.0.0.1:*:*:foldcluster:" + new string('0', 64) + "\n");
+            Assert.Equal($"Host=127.0.0.1;Port=61234;Username=foldcluster;Database=foldcluster;Passfile={Path.Combine(dir.FullName, "pgpass")}",
+                server.ConnectionString);
+            // db up: $FOLDCLUSTER_PG_PORT forces its port over the recorded one; without it the recorded one is reused.
+            var forced = Environment.GetEnvironmentVariable(EmbeddedPostgres.PortVariable);
+            Assert.Equal(string.IsNullOrWhiteSpace(forced) ? 61234 : int.Parse(forced, System.Globalization.CultureInfo.InvariantCulture),
+                EmbeddedPostgres.ForStart(dir.FullName).Port);
+            Assert.Equal(61235, EmbeddedPostgres.ForStart(dir.FullName, 61235).Port);
+            Assert.True(EmbeddedPostgres.ForStart(dir.FullName, 61235).PortForced);
         }
         finally
         {

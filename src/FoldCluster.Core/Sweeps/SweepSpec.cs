@@ -83,6 +83,48 @@ public sealed record SweepSpec(
     public const int DefaultMaxAttempts = 3;
     public const int FoldCount = 10;
 
+    /// <summary>The default cap on a sweep's grid (docs/sweep-spec.md, `max_jobs`).</summary>
+    public const int DefaultMaxJobs = 100_000;
+
+    /// <summary>The largest `max_jobs` a spec may ask for.</summary>
+    public const int MaxJobsLimit = 10_000_000;
+
+    /// <summary>The cap on <see cref="GridSize"/>: a larger grid is refused before it is expanded.</summary>
+    public int MaxJobs { get; init; } = DefaultMaxJobs;
+
+    /// <summary>
+    /// The size of the cross product before exclusions and without building it: datasets x splits x seeds x
+    /// (method, modality set) pairs x pre-training variants x folds, saturating at <see cref="long.MaxValue"/>.
+    /// </summary>
+    public long GridSize()
+    {
+        long size = 1;
+        foreach (var factor in new long[] { Datasets.Count, Splits.Count, Seeds.Count, MethodModalityPairs().LongCount(), Pretraining.Count, Folds.Count })
+        {
+            if (factor == 0)
+            {
+                return 0;
+            }
+            size = size > long.MaxValue / factor ? long.MaxValue : size * factor;
+        }
+        return size;
+    }
+
+    /// <summary>Refuses a grid larger than <see cref="MaxJobs"/> (bad input), naming the factors.</summary>
+    public void CheckGridSize(string source)
+    {
+        var size = GridSize();
+        if (size > MaxJobs)
+        {
+            throw new BadInputException(
+                $"{source}: the sweep's grid has {size.ToString("N0", System.Globalization.CultureInfo.InvariantCulture)} jobs "
+                + $"({Datasets.Count} datasets x {Splits.Count} splits x {Seeds.Count} seeds x {MethodModalityPairs().Count()} method/modality pairs "
+                + $"x {Pretraining.Count} pre-training variants x {Folds.Count} folds, before exclusions), more than max_jobs "
+                + $"{MaxJobs.ToString("N0", System.Globalization.CultureInfo.InvariantCulture)}; "
+                + $"shrink the grid, or raise max_jobs (at most {MaxJobsLimit.ToString("N0", System.Globalization.CultureInfo.InvariantCulture)})");
+        }
+    }
+
     public static readonly IReadOnlyList<string> AllowedLayouts = ["iemocap", "msp-improv"];
     public static readonly IReadOnlyList<string> AllowedExtractors = ["resnet50", "vggface"];
     public static readonly IReadOnlyList<string> AllowedMethods = ["concat", "tfn", "mult", "cmha", "none"];
@@ -115,6 +157,7 @@ public sealed record SweepSpec(
     /// </summary>
     public IReadOnlyList<JobKey> Expand()
     {
+        CheckGridSize($"sweep '{Name}'");
         var keys = new List<JobKey>();
         var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach (var dataset in Datasets)

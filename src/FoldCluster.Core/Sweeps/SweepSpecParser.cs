@@ -13,10 +13,19 @@ public static partial class SweepSpecParser
 {
     private static readonly string[] TopLevelFields =
         ["name", "datasets", "methods", "modalities", "pretraining", "folds", "split", "seeds", "profile", "training", "exclusions", "max_attempts",
-         "store_features", "store_features_folds"];
+         "max_jobs", "store_features", "store_features_folds"];
 
     private static readonly string[] DatasetFields =
         ["name", "layout", "root", "word2vec", "extractor", "weights", "allow_random_weights", "options", "transcripts"];
+
+    /// <summary>The longest spec text read (characters): a spec is a page of YAML, not a data file.</summary>
+    public const int MaxSpecCharacters = 4 * 1024 * 1024;
+
+    /// <summary>The deepest nesting of lists and mappings a spec may have (the schema needs 4).</summary>
+    public const int MaxNesting = 16;
+
+    /// <summary>The most exclusion entries a spec may have (each is checked against every job of the grid).</summary>
+    public const int MaxExclusions = 1_000;
 
     [GeneratedRegex("^[a-z0-9][a-z0-9._-]*$")]
     private static partial Regex NamePattern();
@@ -27,15 +36,25 @@ public static partial class SweepSpecParser
         {
             throw new BadInputException($"sweep spec file '{path}' does not exist");
         }
+        var length = new FileInfo(path).Length;
+        if (length > MaxSpecCharacters * 4L)
+        {
+            throw new BadInputException($"{path}: {length} bytes is too long for a sweep spec (at most {MaxSpecCharacters} characters)");
+        }
         return Parse(File.ReadAllText(path), path);
     }
 
     /// <param name="source">Names the text in messages: a file path or "preset NAME".</param>
     public static SweepSpec Parse(string yaml, string source)
     {
+        if (yaml.Length > MaxSpecCharacters)
+        {
+            throw new BadInputException($"{source}: {yaml.Length} characters is too long for a sweep spec (at most {MaxSpecCharacters})");
+        }
         var stream = new YamlStream();
         try
         {
+            CheckShape(yaml, source);
             stream.Load(new StringReader(yaml));
         }
         catch (YamlException e)
@@ -43,11 +62,50 @@ public static partial class SweepSpecParser
             throw new BadInputException(
                 $"{source}: not valid YAML at line {e.Start.Line}, column {e.Start.Column}: {e.Message}", e);
         }
+        catch (Exception e) when (e is InvalidOperationException or ArgumentException
+                                   && e.TargetSite?.DeclaringType?.Namespace?.StartsWith("YamlDotNet", StringComparison.Ordinal) == true)
+        {
+            // YamlDotNet gives up on some malformed text with these instead of a YamlException (found by fuzzing).
+            throw new BadInputException($"{source}: not valid YAML ({e.Message})", e);
+        }
         if (stream.Documents.Count != 1 || stream.Documents[0].RootNode is not YamlMappingNode root)
         {
             throw new BadInputException($"{source}: expected one YAML mapping with the fields {string.Join(", ", TopLevelFields)}");
         }
         return new Reader(source).Spec(root);
+    }
+
+    /// <summary>
+    /// A first pass over the YAML events, before any node is built: refuses nesting deeper than <see cref="MaxNesting"/>
+    /// (building the node tree recurses once per level) and more than one document.
+    /// </summary>
+    private static void CheckShape(string yaml, string source)
+    {
+        var parser = new Parser(new StringReader(yaml));
+        var depth = 0;
+        var documents = 0;
+        while (parser.MoveNext())
+        {
+            switch (parser.Current)
+            {
+                case YamlDotNet.Core.Events.DocumentStart:
+                    if (++documents > 1)
+                    {
+                        throw new BadInputException($"{source}: holds more than one YAML document; expected one mapping with the fields {string.Join(", ", TopLevelFields)}");
+                    }
+                    break;
+                case YamlDotNet.Core.Events.SequenceStart or YamlDotNet.Core.Events.MappingStart:
+                    if (++depth > MaxNesting)
+                    {
+                        throw new BadInputException(
+                            $"{source}: lists and mappings nested deeper than {MaxNesting} levels at line {parser.Current.Start.Line}; a sweep spec needs at most 4");
+                    }
+                    break;
+                case YamlDotNet.Core.Events.SequenceEnd or YamlDotNet.Core.Events.MappingEnd:
+                    depth--;
+                    break;
+            }
+        }
     }
 
     internal static void ValidateName(string name, string field)
@@ -114,12 +172,19 @@ public static partial class SweepSpecParser
                 ? Choice(Scalar(profileNode, "profile"), "profile", profileNode, SweepSpec.AllowedProfiles)
                 : "paper";
             var training = fields.TryGetValue("training", out var trainingNode) ? StringMap(trainingNode, "training") : new SortedDictionary<string, string>(StringComparer.Ordinal);
+            if (fields.TryGetValue("exclusions", out var listed) && listed is YamlSequenceNode { Children.Count: > MaxExclusions } tooMany)
+            {
+                throw Error("exclusions", listed, $"has {tooMany.Children.Count} entries; at most {MaxExclusions}");
+            }
             var exclusions = fields.TryGetValue("exclusions", out var exclusionsNode)
                 ? Sequence(exclusionsNode, "exclusions").Select((node, i) => Exclusion(node, $"exclusions[{i}]")).ToList()
                 : [];
             var maxAttempts = fields.TryGetValue("max_attempts", out var attemptsNode)
                 ? Integer(Scalar(attemptsNode, "max_attempts"), "max_attempts", attemptsNode, 1, 100)
                 : SweepSpec.DefaultMaxAttempts;
+            var maxJobs = fields.TryGetValue("max_jobs", out var maxJobsNode)
+                ? Integer(Scalar(maxJobsNode, "max_jobs"), "max_jobs", maxJobsNode, 1, SweepSpec.MaxJobsLimit)
+                : SweepSpec.DefaultMaxJobs;
 
             var storeFeatures = fields.TryGetValue("store_features", out var storeNode)
                 ? FeatureKinds.ParseLevel(Choice(Scalar(storeNode, "store_features"), "store_features", storeNode, ["none", "fused", "all"]), "store_features")
@@ -143,9 +208,12 @@ public static partial class SweepSpecParser
             var spec = new SweepSpec(name, datasets, methods, modalities, pretraining, folds, splits, seeds, profile,
                 training, exclusions, maxAttempts)
             {
+                MaxJobs = maxJobs,
                 StoreFeatures = storeFeatures,
                 StoreFeaturesFolds = storeFolds,
             };
+            // Before anything is expanded: the grid's size is a product of the list lengths.
+            spec.CheckGridSize(source);
             if (spec.Expand().Count == 0)
             {
                 throw new BadInputException($"{source}: the sweep has no jobs: its exclusions leave nothing of the grid");

@@ -58,6 +58,11 @@ internal static class SweepSpecWriter
             yaml.Append("  - {").Append(string.Join(", ", fields)).Append("}\n");
         }
         yaml.Append("max_attempts: ").Append(Number(spec.MaxAttempts)).Append('\n');
+        if (spec.MaxJobs != SweepSpec.DefaultMaxJobs)
+        {
+            // Only when not the default, so that the stored text and hash of existing sweeps stay the same.
+            yaml.Append("max_jobs: ").Append(Number(spec.MaxJobs)).Append('\n');
+        }
         // Written only when asked for, so that the normalised text (and hash) of sweeps without it is unchanged.
         if (spec.StoreFeatures != StoredFeatureLevel.None)
         {

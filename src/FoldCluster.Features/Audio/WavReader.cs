@@ -13,10 +13,15 @@ public sealed record AudioSignal(float[] Samples, int SampleRate)
 /// RIFF/WAVE reader for the formats DESIGN.md 4.1 accepts: PCM 8/16/24/32-bit integer and 32-bit IEEE float
 /// (plain or WAVE_FORMAT_EXTENSIBLE). Channels are averaged to mono; integers are scaled to [-1, 1)
 /// (8-bit is unsigned with offset 128; 16-bit x / 32768; 24-bit x / 2^23; 32-bit x / 2^31).
+/// Sample rates from 1 kHz to 384 kHz and 1 to 256 channels; header fields are unsigned and reported so.
 /// Anything else is a <see cref="BadInputException"/> naming the file.
 /// </summary>
 public static class WavReader
 {
+    public const uint MinSampleRate = 1_000;
+    public const uint MaxSampleRate = 384_000;
+    public const ushort MaxChannels = 256;
+
     private const ushort FormatPcm = 1;
     private const ushort FormatFloat = 3;
     private const ushort FormatExtensible = 0xFFFE;
@@ -50,15 +55,15 @@ public static class WavReader
         {
             throw new BadInputException($"{name}: not a WAV file (expected a RIFF/WAVE header)");
         }
-        int pos = 12;
+        long pos = 12;
         ushort format = 0, channels = 0, bits = 0, blockAlign = 0;
-        int rate = 0;
+        uint rate = 0;
         bool haveFormat = false;
         while (pos + 8 <= bytes.Length)
         {
-            var id = bytes.Slice(pos, 4);
-            long size = BinaryPrimitives.ReadUInt32LittleEndian(bytes.Slice(pos + 4, 4));
-            int body = pos + 8;
+            var id = bytes.Slice((int)pos, 4);
+            long size = BinaryPrimitives.ReadUInt32LittleEndian(bytes.Slice((int)pos + 4, 4));
+            int body = (int)pos + 8;
             if (id.SequenceEqual("fmt "u8))
             {
                 if (size < 16 || body + size > bytes.Length)
@@ -67,7 +72,7 @@ public static class WavReader
                 }
                 format = BinaryPrimitives.ReadUInt16LittleEndian(bytes.Slice(body, 2));
                 channels = BinaryPrimitives.ReadUInt16LittleEndian(bytes.Slice(body + 2, 2));
-                rate = BinaryPrimitives.ReadInt32LittleEndian(bytes.Slice(body + 4, 4));
+                rate = BinaryPrimitives.ReadUInt32LittleEndian(bytes.Slice(body + 4, 4));
                 blockAlign = BinaryPrimitives.ReadUInt16LittleEndian(bytes.Slice(body + 12, 2));
                 bits = BinaryPrimitives.ReadUInt16LittleEndian(bytes.Slice(body + 14, 2));
                 if (format == FormatExtensible)
@@ -98,16 +103,21 @@ public static class WavReader
                 }
                 return Decode(bytes.Slice(body, (int)size), format, channels, rate, bits, blockAlign, name);
             }
-            pos = body + (int)Math.Min(size + (size & 1), int.MaxValue - body);
+            pos = body + size + (size & 1); // a long: a chunk size near 4 GiB ends the walk, never wraps it
         }
         throw new BadInputException(haveFormat ? $"{name}: WAV file has no 'data' chunk (truncated?)" : $"{name}: WAV file has no 'fmt ' chunk");
     }
 
-    private static AudioSignal Decode(ReadOnlySpan<byte> data, ushort format, ushort channels, int rate, ushort bits, ushort blockAlign, string name)
+    private static AudioSignal Decode(ReadOnlySpan<byte> data, ushort format, ushort channels, uint rate, ushort bits, ushort blockAlign, string name)
     {
-        if (channels == 0 || rate <= 0)
+        if (channels is 0 or > MaxChannels)
         {
-            throw new BadInputException($"{name}: WAV header has {channels} channels at {rate} Hz");
+            throw new BadInputException($"{name}: WAV header has {channels} channels; expected 1 to {MaxChannels}");
+        }
+        if (rate is < MinSampleRate or > MaxSampleRate)
+        {
+            // A 1 Hz file would be resampled to 16,000 samples per sample.
+            throw new BadInputException($"{name}: WAV sample rate {rate} Hz is outside {MinSampleRate} Hz to {MaxSampleRate} Hz");
         }
         bool supported = (format == FormatPcm && bits is 8 or 16 or 24 or 32) || (format == FormatFloat && bits == 32);
         if (!supported)
@@ -141,8 +151,12 @@ public static class WavReader
                 };
             }
             mono[f] = (float)(sum * inv);
+            if (!float.IsFinite(mono[f]))
+            {
+                throw new BadInputException($"{name}: WAV sample {f} is not a finite number (32-bit float data holding NaN or infinity)");
+            }
         }
-        return new AudioSignal(mono, rate);
+        return new AudioSignal(mono, (int)rate);
     }
 }
 

@@ -54,7 +54,7 @@ public static partial class IemocapReader
                 var transcripts = ReadTranscripts(transcriptFile, dialog, problems);
                 var videoFile = Path.Combine(session, "dialog", "avi", "DivX", dialog + ".avi");
                 string? video = File.Exists(videoFile) ? videoFile : null;
-                ReadEvaluation(labelFile, dialog, session, transcripts, video, entries, problems);
+                ReadEvaluation(CorpusText.ReadLines(labelFile), labelFile, dialog, session, transcripts, video, entries, problems);
             }
         }
         return new CorpusIndex(CorpusReader.Iemocap, root, entries, problems);
@@ -74,9 +74,15 @@ public static partial class IemocapReader
         {
             return null;
         }
+        return ParseTranscripts(CorpusText.ReadLines(file), file, dialog, problems);
+    }
+
+    /// <summary>The lines of a transcription file: utterance id to words; a line naming the dialog that does not parse is a problem.</summary>
+    public static Dictionary<string, string> ParseTranscripts(IEnumerable<string> lines, string file, string dialog, List<CorpusProblem> problems)
+    {
         var result = new Dictionary<string, string>(StringComparer.Ordinal);
         int lineNumber = 0;
-        foreach (var line in File.ReadLines(file))
+        foreach (var line in lines)
         {
             lineNumber++;
             if (string.IsNullOrWhiteSpace(line))
@@ -98,13 +104,22 @@ public static partial class IemocapReader
         return result;
     }
 
-    private static void ReadEvaluation(
-        string file, string dialog, string session, Dictionary<string, string>? transcripts, string? video,
+    /// <summary>
+    /// The lines of an EmoEvaluation file (<paramref name="file"/> names it; <paramref name="session"/> is its SessionN
+    /// folder): one utterance per label line, problems for lines that do not parse or hold numbers out of range.
+    /// </summary>
+    public static void ReadEvaluation(
+        IEnumerable<string> lines, string file, string dialog, string session, Dictionary<string, string>? transcripts, string? video,
         List<CorpusUtterance> entries, List<CorpusProblem> problems)
     {
         int lineNumber = 0;
-        var sessionNumber = int.Parse(SessionName().Match(Path.GetFileName(session)).Groups[1].Value, CultureInfo.InvariantCulture);
-        foreach (var line in File.ReadLines(file))
+        var sessionMatch = SessionName().Match(Path.GetFileName(session));
+        if (!sessionMatch.Success)
+        {
+            throw new BadInputException($"{session}: not an IEMOCAP session folder (expected Session1 to Session99)");
+        }
+        var sessionNumber = int.Parse(sessionMatch.Groups[1].Value, CultureInfo.InvariantCulture);
+        foreach (var line in lines)
         {
             lineNumber++;
             if (!line.StartsWith('['))
@@ -121,8 +136,13 @@ public static partial class IemocapReader
             }
             var id = m.Groups["id"].Value;
             var raw = m.Groups["label"].Value;
-            var start = double.Parse(m.Groups["start"].Value, CultureInfo.InvariantCulture);
-            var end = double.Parse(m.Groups["end"].Value, CultureInfo.InvariantCulture);
+            if (!double.TryParse(m.Groups["start"].Value, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var start)
+                || !double.TryParse(m.Groups["end"].Value, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var end)
+                || start > CorpusText.MaxSeconds || end > CorpusText.MaxSeconds)
+            {
+                problems.Add(new CorpusProblem(file, lineNumber, $"utterance time range [{m.Groups["start"].Value} - {m.Groups["end"].Value}] is outside 0 to {CorpusText.MaxSeconds} s"));
+                continue;
+            }
             var idMatch = UtteranceId().Match(id);
             if (!id.StartsWith(dialog + "_", StringComparison.Ordinal) || !idMatch.Success)
             {
@@ -150,10 +170,10 @@ public static partial class IemocapReader
         }
     }
 
-    [GeneratedRegex(@"^Session(\d+)$")]
+    [GeneratedRegex(@"^Session([0-9]{1,2})$")]
     private static partial Regex SessionName();
 
-    [GeneratedRegex(@"^\[(?<start>\d+(?:\.\d+)?)\s*-\s*(?<end>\d+(?:\.\d+)?)\]\s+(?<id>\S+)\s+(?<label>[A-Za-z]+)\s+\[[^\]]*\]\s*$")]
+    [GeneratedRegex(@"^\[(?<start>[0-9]+(?:\.[0-9]+)?)\s*-\s*(?<end>[0-9]+(?:\.[0-9]+)?)\]\s+(?<id>\S+)\s+(?<label>[A-Za-z]+)\s+\[[^\]]*\]\s*$")]
     private static partial Regex EvaluationLine();
 
     [GeneratedRegex(@"^(?<id>\S+)\s+\[(?<start>\d+(?:\.\d+)?)-(?<end>\d+(?:\.\d+)?)\]:\s?(?<text>.*)$")]

@@ -46,11 +46,20 @@ public static partial class MspImprovReader
                 media.TryAdd(Path.GetFileNameWithoutExtension(f) + ext, f);
             }
         }
+        return ParseLabels(CorpusText.ReadLines(labelFile), root, labelFile, media);
+    }
+
+    /// <summary>
+    /// The lines of Evaluation.txt (<paramref name="labelFile"/> names it): one utterance per consensus line, with the
+    /// media and transcript files of <paramref name="media"/> (keyed by stem and extension); problems for the rest.
+    /// </summary>
+    public static CorpusIndex ParseLabels(IEnumerable<string> lines, string root, string labelFile, IReadOnlyDictionary<string, string> media)
+    {
         var entries = new List<CorpusUtterance>();
         var problems = new List<CorpusProblem>();
         var seen = new HashSet<string>(StringComparer.Ordinal);
         int lineNumber = 0;
-        foreach (var line in File.ReadLines(labelFile))
+        foreach (var line in lines)
         {
             lineNumber++;
             if (!line.StartsWith("UTD-IMPROV-", StringComparison.Ordinal) && !line.StartsWith("MSP-IMPROV-", StringComparison.Ordinal))
@@ -87,7 +96,7 @@ public static partial class MspImprovReader
             string? transcript = null;
             if (media.TryGetValue(stem + ".txt", out var transcriptFile))
             {
-                transcript = string.Join(' ', File.ReadAllLines(transcriptFile)).Trim();
+                transcript = string.Join(' ', CorpusText.ReadLines(transcriptFile)).Trim();
             }
             var gender = stemMatch.Groups["gender"].Value;
             var session = stemMatch.Groups["session"].Value;

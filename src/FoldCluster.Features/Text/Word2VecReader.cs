@@ -19,6 +19,12 @@ public static class Word2VecReader
 {
     public const int ExpectedDimension = 300;
 
+    /// <summary>The most words a header may promise (GoogleNews has 3 million).</summary>
+    public const long MaxWords = 100_000_000;
+
+    /// <summary>The longest word of the binary format, in bytes.</summary>
+    public const int MaxWordBytes = 10_000;
+
     public static WordVectors Load(string path, IReadOnlySet<string> vocabulary, int expectedDimension = ExpectedDimension)
     {
         if (!File.Exists(path))
@@ -28,7 +34,25 @@ public static class Word2VecReader
         try
         {
             using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20);
+            return Load(stream, path, vocabulary, expectedDimension);
+        }
+        catch (UnauthorizedAccessException e)
+        {
+            throw new BadInputException($"{path}: cannot read Word2Vec file: {e.Message}");
+        }
+    }
+
+    /// <summary>Reads a Word2Vec file from a seekable stream; <paramref name="path"/> names it in messages.</summary>
+    public static WordVectors Load(Stream stream, string path, IReadOnlySet<string> vocabulary, int expectedDimension = ExpectedDimension)
+    {
+        if (expectedDimension is < 1 or > 100_000)
+        {
+            throw new ArgumentOutOfRangeException(nameof(expectedDimension), expectedDimension, "expected 1 to 100000");
+        }
+        try
+        {
             var (count, dim) = ReadHeader(stream, path, expectedDimension);
+            CheckCountFits(stream, path, count, dim);
             long afterHeader = stream.Position;
             bool text = LooksLikeText(stream, dim);
             stream.Position = afterHeader;
@@ -58,9 +82,32 @@ public static class Word2VecReader
             }
             return new WordVectors(dim, found, text ? "text" : "binary", count);
         }
+        catch (EndOfStreamException)
+        {
+            throw new BadInputException($"{path}: truncated Word2Vec binary file: the file ends inside a vector");
+        }
         catch (IOException e)
         {
             throw new BadInputException($"{path}: cannot read Word2Vec file: {e.Message}");
+        }
+    }
+
+    /// <summary>
+    /// The smallest entry is a one-byte word, a separator and its vector (binary: 4 bytes a number; text: a digit and a
+    /// space a number), so a header promising more words than the file can hold is refused before reading on.
+    /// </summary>
+    private static void CheckCountFits(Stream stream, string path, long count, int dim)
+    {
+        if (!stream.CanSeek)
+        {
+            return;
+        }
+        var remaining = stream.Length - stream.Position;
+        var smallest = 2L * dim + 2; // the text format's smallest entry; the binary one is larger (4 * dim + 2)
+        if (count > remaining / smallest + 1)
+        {
+            throw new BadInputException(
+                $"{path}: line 1: Word2Vec header promises {count} words of dimension {dim}, but the {remaining} bytes after it hold at most {remaining / smallest + 1}");
         }
     }
 
@@ -73,7 +120,11 @@ public static class Word2VecReader
             || !int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var dim)
             || count <= 0 || dim <= 0)
         {
-            throw new BadInputException($"{path}: line 1: bad Word2Vec header: expected \"<word count> <dimension>\"");
+            throw new BadInputException($"{path}: line 1: bad Word2Vec header: expected \"<word count> <dimension>\" (positive integers)");
+        }
+        if (count > MaxWords)
+        {
+            throw new BadInputException($"{path}: line 1: Word2Vec header promises {count} words; at most {MaxWords} are read");
         }
         if (dim != expectedDimension)
         {
@@ -105,15 +156,21 @@ public static class Word2VecReader
     private static void ReadText(Stream stream, string path, long count, int dim, Action<string, Func<float[]>> offer)
     {
         using var reader = new StreamReader(stream, new UTF8Encoding(false), false, 1 << 20, leaveOpen: true);
+        // A word and dim numbers of at most 64 characters each: a longer line is not an entry (and is never held whole).
+        var maxLine = MaxWordBytes + 64L * dim;
         long entries = 0;
         int lineNumber = 1;
         string? line;
-        while ((line = reader.ReadLine()) is not null)
+        while ((line = ReadBoundedLine(reader, maxLine, path, lineNumber + 1)) is not null)
         {
             lineNumber++;
             if (line.Length == 0)
             {
                 continue;
+            }
+            if (entries == count)
+            {
+                throw new BadInputException($"{path}: line {lineNumber}: Word2Vec text file has more entries than the {count} its header promises");
             }
             int space = line.IndexOf(' ');
             var parts = line.TrimEnd().Split(' ');
@@ -128,9 +185,9 @@ public static class Word2VecReader
                 var v = new float[dim];
                 for (int i = 0; i < dim; i++)
                 {
-                    if (!float.TryParse(parts[i + 1], NumberStyles.Float, CultureInfo.InvariantCulture, out v[i]))
+                    if (!float.TryParse(parts[i + 1], NumberStyles.Float, CultureInfo.InvariantCulture, out v[i]) || !float.IsFinite(v[i]))
                     {
-                        throw new BadInputException($"{path}: line {ln}: '{parts[i + 1]}' is not a number");
+                        throw new BadInputException($"{path}: line {ln}: '{parts[i + 1]}' is not a finite number");
                     }
                 }
                 return v;
@@ -139,6 +196,28 @@ public static class Word2VecReader
         if (entries < count)
         {
             throw new BadInputException($"{path}: truncated Word2Vec text file: header promises {count} words, found {entries}");
+        }
+    }
+
+    private static string? ReadBoundedLine(StreamReader reader, long maxChars, string path, int lineNumber)
+    {
+        var line = new StringBuilder();
+        while (true)
+        {
+            int c = reader.Read();
+            if (c < 0)
+            {
+                return line.Length == 0 ? null : line.ToString();
+            }
+            if (c == '\n')
+            {
+                return line.ToString();
+            }
+            if (line.Length >= maxChars)
+            {
+                throw new BadInputException($"{path}: line {lineNumber}: longer than {maxChars} characters; not a Word2Vec text entry");
+            }
+            line.Append((char)c);
         }
     }
 
@@ -165,7 +244,7 @@ public static class Word2VecReader
                     continue;
                 }
                 wordBytes.Add((byte)b);
-                if (wordBytes.Count > 10_000)
+                if (wordBytes.Count > MaxWordBytes)
                 {
                     throw new BadInputException($"{path}: word {entry + 1} of the Word2Vec binary file is not followed by its vector (wrong format or dimension?)");
                 }
@@ -178,6 +257,10 @@ public static class Word2VecReader
                 for (int i = 0; i < dim; i++)
                 {
                     v[i] = BinaryPrimitives.ReadSingleLittleEndian(vectorBytes.AsSpan(i * 4, 4));
+                    if (!float.IsFinite(v[i]))
+                    {
+                        throw new BadInputException($"{path}: Word2Vec vector of '{word}' (word {entry + 1}) has a value that is not a finite number");
+                    }
                 }
                 return v;
             });

@@ -195,11 +195,11 @@ public sealed class ClusterProcessTests(ITestOutputHelper output) : IAsyncLifeti
         // A tiny run of the benchmark's real path (its speed target is checked by running `foldcluster bench cluster`).
         var (fileName, prefix) = NodeProcess.SelfCommand(LocalCluster.FoldclusterDll);
         var info = new System.Diagnostics.ProcessStartInfo(fileName) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in prefix.Concat(["bench", "cluster", "--jobs", "8", "--seconds", "0.1", "--nodes", "2", "--slots", "1", "--json",
-                     "--db", TestDatabase.AdminConnectionString()]))
+        foreach (var a in prefix.Concat(["bench", "cluster", "--jobs", "8", "--seconds", "0.1", "--nodes", "2", "--slots", "1", "--json"]))
         {
             info.ArgumentList.Add(a);
         }
+        info.Environment[ConnectionResolver.EnvironmentVariable] = TestDatabase.AdminConnectionString();
         using var bench = System.Diagnostics.Process.Start(info)!;
         string stdout, errors;
         try
@@ -235,7 +235,8 @@ public sealed class ClusterProcessTests(ITestOutputHelper output) : IAsyncLifeti
         using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, port);
         listener.Start();
         using var node = NodeProcess.Start(LocalCluster.FoldclusterDll, "busy",
-            ["--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--db", _db.ConnectionString, "--trainer", "simulated:1"]);
+            ["--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--trainer", "simulated:1"],
+            environment: new Dictionary<string, string> { [ConnectionResolver.EnvironmentVariable] = _db.ConnectionString });
         Assert.True(node.WaitForExit(TimeSpan.FromSeconds(30)));
         Assert.Equal(2, node.ExitCode);
         Assert.Contains(node.Lines, l => l == $"error: port {port} on 127.0.0.1 is already in use; choose another with --port");

@@ -60,12 +60,14 @@ public sealed class LocalCluster : IDisposable
             "--port", Ports[index].ToString(CultureInfo.InvariantCulture),
             "--seeds", Seeds,
             "--slots", slots,
-            "--db", connectionString ?? ConnectionString,
             "--cache", cache ?? Path.Combine(_dir.FullName, "cache"),
             "--config", _configFile,
             "--trainer", trainer,
             "--node-name", name,
-        ], echo: _output is null ? null : line => Echo(line));
+        ],
+        // Through the environment, not the command line: other users can read command lines in /proc.
+        environment: new Dictionary<string, string> { [ConnectionResolver.EnvironmentVariable] = connectionString ?? ConnectionString },
+        echo: _output is null ? null : line => Echo(line));
         _nodes.Add(node);
         return node;
     }

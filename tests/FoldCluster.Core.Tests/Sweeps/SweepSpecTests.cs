@@ -187,7 +187,7 @@ public sealed class SweepSpecTests
     [InlineData("methods: [cmha]", "methods: [cmha]\nexclusions: [{colour: red}]",
         "spec.yaml: field 'exclusions[0].colour' (line 9) is not a known field; allowed fields: dataset, layout, split, fold, method, modalities, pretraining, extractor, seed")]
     [InlineData("methods: [cmha]", "methods: [cmha]\nfold: [1]",
-        "spec.yaml: field 'fold' (line 9) is not a known field; allowed fields: name, datasets, methods, modalities, pretraining, folds, split, seeds, profile, training, exclusions, max_attempts, store_features, store_features_folds")]
+        "spec.yaml: field 'fold' (line 9) is not a known field; allowed fields: name, datasets, methods, modalities, pretraining, folds, split, seeds, profile, training, exclusions, max_attempts, max_jobs, store_features, store_features_folds")]
     [InlineData("    weights: weights/resnet50.pt\n", "",
         "spec.yaml: field 'datasets[0].weights' (line 3) is missing: extractor 'resnet50' needs a weights file, unless allow_random_weights: true (then results record 'resnet50-random')")]
     [InlineData("name: mine", "name: My Sweep",

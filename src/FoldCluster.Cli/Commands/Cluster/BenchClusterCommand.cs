@@ -85,11 +85,13 @@ public sealed partial class BenchClusterCommand : Command<BenchClusterSettings>
                     "--port", ports[i].ToString(CultureInfo.InvariantCulture),
                     "--seeds", seed,
                     "--slots", $"cpu:{settings.Slots.ToString(CultureInfo.InvariantCulture)}",
-                    "--db", connectionString,
                     "--cache", Path.Combine(work.FullName, "cache"),
                     "--trainer", trainer,
                     "--node-name", $"n{i + 1}",
-                ], echo: settings.Logs ? Console.Error.WriteLine : null));
+                ],
+                // Through the environment, not the command line: other users can read command lines in /proc.
+                environment: new Dictionary<string, string> { [ConnectionResolver.EnvironmentVariable] = connectionString },
+                echo: settings.Logs ? Console.Error.WriteLine : null));
             }
             var coordinator = nodes[0];
             if (!coordinator.WaitForLines(l => l.Contains(" registered with ", StringComparison.Ordinal), settings.Nodes, TimeSpan.FromSeconds(90)))

@@ -25,7 +25,7 @@ public static class DbCommands
 public sealed class DbUpSettings : CommandSettings
 {
     [CommandOption("--port <PORT>")]
-    [Description("TCP port on 127.0.0.1 (default: the last one used, else $FOLDCLUSTER_PG_PORT, else 54329).")]
+    [Description("TCP port on 127.0.0.1; forces it (default: $FOLDCLUSTER_PG_PORT, else the last one used, else 54329 or, when another program holds that, a free one).")]
     public int? Port { get; init; }
 
     public override Spectre.Console.ValidationResult Validate() =>
@@ -38,11 +38,13 @@ public sealed class DbUpCommand : Command<DbUpSettings>
 {
     public override int Execute(CommandContext context, DbUpSettings settings, CancellationToken cancellationToken)
     {
-        var server = EmbeddedPostgres.FromStateDirectory(StatePaths.StateDirectory(), settings.Port);
+        var server = EmbeddedPostgres.ForStart(StatePaths.StateDirectory(), settings.Port);
         var started = server.Up(line => Console.Error.WriteLine(line));
-        var current = EmbeddedPostgres.FromStateDirectory(StatePaths.StateDirectory());
-        Console.Error.WriteLine(started ? "the embedded database is running" : "the embedded database was already running");
-        Console.WriteLine(current.ConnectionString);
+        Console.Error.WriteLine(started
+            ? $"the embedded database is running on 127.0.0.1:{server.Port}"
+            : $"the embedded database was already running on 127.0.0.1:{server.Port}");
+        // The password stays in its file: the connection string names the file (Passfile=).
+        Console.WriteLine(server.ConnectionString);
         return 0;
     }
 }
