@@ -12,7 +12,7 @@ namespace FoldCluster.Core.Sweeps;
 public static partial class SweepSpecParser
 {
     private static readonly string[] TopLevelFields =
-        ["name", "datasets", "methods", "modalities", "pretraining", "folds", "split", "seeds", "profile", "training", "exclusions", "max_attempts"];
+        ["name", "datasets", "methods", "modalities", "pretraining", "folds", "split", "seeds", "profile", "training", "exclusions", "max_attempts", "max_losses"];
 
     private static readonly string[] DatasetFields =
         ["name", "layout", "root", "word2vec", "extractor", "weights", "allow_random_weights", "options"];
@@ -119,9 +119,12 @@ public static partial class SweepSpecParser
             var maxAttempts = fields.TryGetValue("max_attempts", out var attemptsNode)
                 ? Integer(Scalar(attemptsNode, "max_attempts"), "max_attempts", attemptsNode, 1, 100)
                 : SweepSpec.DefaultMaxAttempts;
+            var maxLosses = fields.TryGetValue("max_losses", out var lossesNode)
+                ? Integer(Scalar(lossesNode, "max_losses"), "max_losses", lossesNode, 1, 1000)
+                : SweepSpec.DefaultMaxLosses;
 
             var spec = new SweepSpec(name, datasets, methods, modalities, pretraining, folds, splits, seeds, profile,
-                training, exclusions, maxAttempts);
+                training, exclusions, maxAttempts, maxLosses);
             if (spec.Expand().Count == 0)
             {
                 throw new BadInputException($"{source}: the sweep has no jobs: its exclusions leave nothing of the grid");

@@ -53,6 +53,11 @@ internal static class SweepSpecWriter
             yaml.Append("  - {").Append(string.Join(", ", fields)).Append("}\n");
         }
         yaml.Append("max_attempts: ").Append(Number(spec.MaxAttempts)).Append('\n');
+        if (spec.MaxLosses != SweepSpec.DefaultMaxLosses)
+        {
+            // Written only when set, so sweeps submitted before the field existed keep their normalised text and hash.
+            yaml.Append("max_losses: ").Append(Number(spec.MaxLosses)).Append('\n');
+        }
         return yaml.ToString();
     }
 

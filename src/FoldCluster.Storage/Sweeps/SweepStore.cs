@@ -78,8 +78,8 @@ public sealed class SweepStore(NpgsqlDataSource dataSource)
 
         // Jobs of a resumed sweep exist already: on conflict keeps them (and their state) untouched.
         var inserted = await connection.ExecuteAsync(new CommandDefinition("""
-            insert into jobs (sweep_id, job_key, dataset, split, fold, method, modalities, pretrained, extractor, seed, profile, max_attempts)
-            select @sweepId, k.job_key, k.dataset, k.split, k.fold, k.method, k.modalities, k.pretrained, k.extractor, k.seed, k.profile, @MaxAttempts
+            insert into jobs (sweep_id, job_key, dataset, split, fold, method, modalities, pretrained, extractor, seed, profile, max_attempts, max_losses)
+            select @sweepId, k.job_key, k.dataset, k.split, k.fold, k.method, k.modalities, k.pretrained, k.extractor, k.seed, k.profile, @MaxAttempts, @MaxLosses
             from unnest(@jobKeys, @datasets, @splits, @folds, @methods, @modalities, @pretrained, @extractors, @seeds, @profiles)
                  with ordinality as k(job_key, dataset, split, fold, method, modalities, pretrained, extractor, seed, profile, n)
             order by k.n
@@ -88,6 +88,7 @@ public sealed class SweepStore(NpgsqlDataSource dataSource)
         {
             sweepId,
             spec.MaxAttempts,
+            spec.MaxLosses,
             jobKeys = keys.Select(k => k.Canonical).ToArray(),
             datasets = keys.Select(k => k.Dataset).ToArray(),
             splits = keys.Select(k => k.Split).ToArray(),
@@ -107,9 +108,9 @@ public sealed class SweepStore(NpgsqlDataSource dataSource)
             await connection.ExecuteAsync(new CommandDefinition(
                 "update sweeps set state = 'active' where sweep_id = @sweepId", new { sweepId }, transaction, cancellationToken: ct)).ConfigureAwait(false);
             requeued = await connection.ExecuteAsync(new CommandDefinition("""
-                update jobs set state = 'queued', max_attempts = attempt + @MaxAttempts, error = null, finished_at = null
+                update jobs set state = 'queued', max_attempts = failures + @MaxAttempts, max_losses = losses + @MaxLosses, error = null, finished_at = null
                 where sweep_id = @sweepId and state = 'cancelled'
-                """, new { sweepId, spec.MaxAttempts }, transaction, cancellationToken: ct)).ConfigureAwait(false);
+                """, new { sweepId, spec.MaxAttempts, spec.MaxLosses }, transaction, cancellationToken: ct)).ConfigureAwait(false);
         }
         var total = await connection.ExecuteScalarAsync<int>(new CommandDefinition(
             "select count(*)::int from jobs where sweep_id = @sweepId", new { sweepId }, transaction, cancellationToken: ct)).ConfigureAwait(false);
@@ -181,7 +182,7 @@ public sealed class SweepStore(NpgsqlDataSource dataSource)
         return jobs;
     }
 
-    /// <summary>Failed jobs go back to the queue with a fresh retry budget (max_attempts raised past their attempts so far).</summary>
+    /// <summary>Failed jobs go back to the queue with a fresh budget (max_attempts and max_losses raised past their failures and losses so far).</summary>
     /// <returns>The number of jobs requeued.</returns>
     public async Task<int> RetryFailedAsync(string name, CancellationToken ct = default)
     {
@@ -191,9 +192,9 @@ public sealed class SweepStore(NpgsqlDataSource dataSource)
         var sweepId = await connection.ExecuteScalarAsync<long>(new CommandDefinition(
             "update sweeps set state = 'active' where name = @name returning sweep_id", new { name }, transaction, cancellationToken: ct)).ConfigureAwait(false);
         var requeued = await connection.ExecuteAsync(new CommandDefinition("""
-            update jobs set state = 'queued', max_attempts = attempt + @MaxAttempts, error = null, finished_at = null
+            update jobs set state = 'queued', max_attempts = failures + @MaxAttempts, max_losses = losses + @MaxLosses, error = null, finished_at = null
             where sweep_id = @sweepId and state = 'failed'
-            """, new { sweepId, spec.MaxAttempts }, transaction, cancellationToken: ct)).ConfigureAwait(false);
+            """, new { sweepId, spec.MaxAttempts, spec.MaxLosses }, transaction, cancellationToken: ct)).ConfigureAwait(false);
         await transaction.CommitAsync(ct).ConfigureAwait(false);
         return requeued;
     }
