@@ -22,10 +22,10 @@ public sealed record SweepSummary(
 /// <summary>A job a worker slot is running now, with its last reported progress.</summary>
 public sealed record RunningJobStatus(
     long JobId, string Key, int Attempt, string Worker, string Slot, int? Stage, int? Epoch, int? EpochsPlanned,
-    DateTime StartedAt, DateTime LeaseExpiresAt);
+    DateTime StartedAt, DateTime LeaseExpiresAt, int Failures = 0, int MaxAttempts = 0, int Losses = 0, int MaxLosses = 0);
 
-/// <summary>A job that failed, with its reason.</summary>
-public sealed record FailedJobStatus(long JobId, string Key, int Attempt, string? Error);
+/// <summary>A job that failed, with its reason and what it spent of its budgets (failures of the work, losses around it).</summary>
+public sealed record FailedJobStatus(long JobId, string Key, int Attempt, string? Error, int Failures, int MaxAttempts, int Losses, int MaxLosses);
 
 /// <summary>A worker's busy slots.</summary>
 public sealed record WorkerSlots(string Worker, IReadOnlyList<string> BusySlots);
@@ -238,7 +238,8 @@ public sealed class SweepStore(NpgsqlDataSource dataSource)
         var running = (await connection.QueryAsync<RunningJobStatus>(new CommandDefinition("""
             select job_id as JobId, job_key as Key, attempt as Attempt, worker as Worker, slot as Slot,
                    stage::int as Stage, epoch as Epoch, epochs_planned as EpochsPlanned,
-                   started_at as StartedAt, lease_expires_at as LeaseExpiresAt
+                   started_at as StartedAt, lease_expires_at as LeaseExpiresAt,
+                   failures as Failures, max_attempts as MaxAttempts, losses as Losses, max_losses as MaxLosses
             from jobs where sweep_id = @SweepId and state = 'running'
             order by worker, slot, job_id
             """, new { summary.SweepId }, transaction, cancellationToken: ct)).ConfigureAwait(false))
@@ -249,7 +250,8 @@ public sealed class SweepStore(NpgsqlDataSource dataSource)
             })
             .ToList();
         var failed = (await connection.QueryAsync<FailedJobStatus>(new CommandDefinition("""
-            select job_id as JobId, job_key as Key, attempt as Attempt, error as Error
+            select job_id as JobId, job_key as Key, attempt as Attempt, error as Error,
+                   failures as Failures, max_attempts as MaxAttempts, losses as Losses, max_losses as MaxLosses
             from jobs where sweep_id = @SweepId and state = 'failed' order by job_id
             """, new { summary.SweepId }, transaction, cancellationToken: ct)).ConfigureAwait(false)).ToList();
         // Wall time of the attempts that produced a result: what a slot spends per job, features included.
