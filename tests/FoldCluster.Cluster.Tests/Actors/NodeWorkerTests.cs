@@ -107,27 +107,16 @@ public sealed class NodeWorkerTests : Akka.TestKit.Xunit2.TestKit, IAsyncLifetim
     }
 
     /// <summary>The real store, with a result store that takes longer than a lease (a large result on a slow link).</summary>
-    private sealed class SlowStore(JobStore inner, TimeSpan delay) : IJobStore
+    private sealed class SlowStore(JobStore inner, TimeSpan delay) : DelegatingJobStore(inner)
     {
         public ManualResetEventSlim Storing { get; } = new();
 
-        public async Task<StoreResultOutcome> StoreResultAsync(long jobId, int attempt, TrainingOutcome outcome, CancellationToken ct)
+        public override async Task<StoreResultOutcome> StoreResultAsync(long jobId, int attempt, TrainingOutcome outcome, CancellationToken ct)
         {
             Storing.Set();
             await Task.Delay(delay, ct);
-            return await inner.StoreResultAsync(jobId, attempt, outcome, ct);
+            return await base.StoreResultAsync(jobId, attempt, outcome, ct);
         }
-
-        public Task<ClaimedJob?> ClaimNextAsync(string worker, string slot, TimeSpan lease, CancellationToken ct) => inner.ClaimNextAsync(worker, slot, lease, ct);
-        public Task<ClaimedJob?> ClaimNextAsync(string worker, string slot, TimeSpan lease, Guid claimToken, CancellationToken ct) => inner.ClaimNextAsync(worker, slot, lease, claimToken, ct);
-        public Task<bool> RenewLeaseAsync(long jobId, int attempt, TimeSpan lease, int? stage, int? epoch, CancellationToken ct) => inner.RenewLeaseAsync(jobId, attempt, lease, stage, epoch, ct);
-        public Task<bool> RecordEpochAsync(long jobId, int attempt, EpochReport epoch, TimeSpan lease, CancellationToken ct) => inner.RecordEpochAsync(jobId, attempt, epoch, lease, ct);
-        public Task<bool> FailAsync(long jobId, int attempt, string error, bool retryable, CancellationToken ct) => inner.FailAsync(jobId, attempt, error, retryable, ct);
-        public Task<int> RequeueWorkerAsync(string worker, string reason, CancellationToken ct) => inner.RequeueWorkerAsync(worker, reason, ct);
-        public Task<int> RequeueExpiredLeasesAsync(CancellationToken ct) => inner.RequeueExpiredLeasesAsync(ct);
-        public Task<int> ExtendRunningLeasesAsync(TimeSpan grace, CancellationToken ct) => inner.ExtendRunningLeasesAsync(grace, ct);
-        public Task<IReadOnlyList<RunningJob>> RunningJobsAsync(CancellationToken ct) => inner.RunningJobsAsync(ct);
-        public Task<bool> IsCurrentAsync(long jobId, int attempt, CancellationToken ct) => inner.IsCurrentAsync(jobId, attempt, ct);
     }
 
     [Fact]
