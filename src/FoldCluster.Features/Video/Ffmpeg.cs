@@ -75,9 +75,9 @@ public static class Ffmpeg
                     break;
                 }
                 count++;
-                watchdog.Change(stallTimeout, Timeout.InfiniteTimeSpan);
+                // The consumer's time with a frame is not ffmpeg's: the clock stops, and restarts with the next read.
+                watchdog.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
                 yield return frame;
-                // The consumer's time between frames is not ffmpeg's: restart the clock when the next read starts.
                 watchdog.Change(stallTimeout, Timeout.InfiniteTimeSpan);
             }
         }
