@@ -14,7 +14,9 @@ namespace FoldCluster.Cluster.Coordinator;
 /// (the database decides; this actor's memory is only a cache) and answers <see cref="JobAssigned"/> or
 /// <see cref="NoWorkAvailable"/>. Every database call runs off the actor thread and comes back as a message.
 /// Lost workers (downed / removed / terminated) get their running jobs requeued at once; jobs of workers that
-/// vanish unseen come back when their lease expires (checked every lease-check-interval).
+/// vanish unseen come back when their lease expires (checked every lease-check-interval). A lease check that had to
+/// wait for the database (an outage) first gives every running lease one more lease of grace, so attempts whose
+/// workers are alive and heartbeating are not expired for the outage; failed checks and requeues are logged and retried.
 /// </summary>
 public sealed class SweepCoordinator : ReceiveActor, IWithTimers
 {
@@ -30,6 +32,7 @@ public sealed class SweepCoordinator : ReceiveActor, IWithTimers
     private readonly CancellationTokenSource _stopping = new();
     private readonly WorkerAdmission _admission;
     private bool _leaseCheckRunning;
+    private bool _leaseCheckAfterOutage;
 
     public SweepCoordinator(IJobStore store, OrchestrationSettings settings, Action<string> log)
     {
@@ -70,11 +73,28 @@ public sealed class SweepCoordinator : ReceiveActor, IWithTimers
         Receive<LeaseCheckDone>(m =>
         {
             _leaseCheckRunning = false;
+            _leaseCheckAfterOutage = false;
+            if (m.Extended is { } extended)
+            {
+                _log($"coordinator: the database is back after an outage; {extended} running lease(s) get {_settings.Lease.TotalSeconds:0} s of grace before any is expired");
+            }
             if (m.Count > 0)
             {
                 _log($"coordinator: requeued {m.Count} job(s) whose lease expired");
             }
         });
+        Receive<LeaseCheckFailed>(m =>
+        {
+            _leaseCheckRunning = false;
+            _leaseCheckAfterOutage = true;
+            _log($"coordinator: checking expired leases failed (retried at the next check): {m.Error}");
+        });
+        Receive<RequeueFailed>(m =>
+        {
+            _log($"coordinator: requeueing the jobs of {m.What} failed (retried in {_settings.LeaseCheckInterval.TotalSeconds:0} s): {m.Error}");
+            Timers.StartSingleTimer($"requeue {m.WorkerId}", new RetryRequeue(m.WorkerId, m.What), _settings.LeaseCheckInterval);
+        });
+        Receive<RetryRequeue>(m => Requeue(m.WorkerId, m.What));
         Receive<RebuildLoaded>(OnRebuild);
         Receive<StaleReport>(m =>
         {
@@ -214,7 +234,9 @@ public sealed class SweepCoordinator : ReceiveActor, IWithTimers
         }
         var received = Stopwatch.GetTimestamp();
         var (workerId, slot, lease) = (m.WorkerId, m.Slot, _settings.Lease);
-        _db.RunAsync("claim a job", ct => _store.ClaimNextAsync(workerId, slot, lease, ct), _stopping.Token)
+        // One token per request: a try retried after its reply was lost gets the job the first try claimed.
+        var claimToken = Guid.NewGuid();
+        _db.RunAsync("claim a job", ct => _store.ClaimNextAsync(workerId, slot, lease, claimToken, ct), _stopping.Token)
             .PipeTo(Self,
                 success: job => new ClaimCompleted(workerId, slot, job, received, null),
                 failure: e => new ClaimCompleted(workerId, slot, null, received, e.Message));
@@ -296,7 +318,7 @@ public sealed class SweepCoordinator : ReceiveActor, IWithTimers
     private void Requeue(string workerId, string what)
     {
         _db.RunAsync("requeue a lost worker's jobs", ct => _store.RequeueWorkerAsync(workerId, $"worker {workerId} lost", ct), _stopping.Token)
-            .PipeTo(Self, success: n => new Requeued(what, n), failure: e => new DbCallFailed($"requeueing the jobs of {what}", e.Message));
+            .PipeTo(Self, success: n => new Requeued(what, n), failure: e => new RequeueFailed(workerId, what, e.Message));
     }
 
     private void CheckLeases()
@@ -306,8 +328,18 @@ public sealed class SweepCoordinator : ReceiveActor, IWithTimers
             return;
         }
         _leaseCheckRunning = true;
-        _db.RunAsync("requeue expired leases", ct => _store.RequeueExpiredLeasesAsync(ct), _stopping.Token)
-            .PipeTo(Self, success: n => new LeaseCheckDone(n), failure: e => new LeaseCheckDone(0));
+        var (afterOutage, grace, tries) = (_leaseCheckAfterOutage, _settings.Lease, 0);
+        _db.RunAsync("requeue expired leases", async ct =>
+            {
+                // A try that follows a failed one means the database was away: leases ran out during the outage
+                // while live workers could not renew them. Grace first; expiry resumes at the next check.
+                if (afterOutage || ++tries > 1)
+                {
+                    return new LeaseCheckDone(0, await _store.ExtendRunningLeasesAsync(grace, ct).ConfigureAwait(false));
+                }
+                return new LeaseCheckDone(await _store.RequeueExpiredLeasesAsync(ct).ConfigureAwait(false), null);
+            }, _stopping.Token)
+            .PipeTo(Self, failure: e => new LeaseCheckFailed(e.Message));
     }
 
     private void ReportDispatch()
@@ -334,7 +366,10 @@ public sealed class SweepCoordinator : ReceiveActor, IWithTimers
 
     private sealed record ClaimCompleted(string WorkerId, string Slot, ClaimedJob? Job, long Received, string? Error) : INoSerializationVerificationNeeded;
     private sealed record Requeued(string What, int Count) : INoSerializationVerificationNeeded;
-    private sealed record LeaseCheckDone(int Count) : INoSerializationVerificationNeeded;
+    private sealed record LeaseCheckDone(int Count, int? Extended) : INoSerializationVerificationNeeded;
+    private sealed record LeaseCheckFailed(string Error) : INoSerializationVerificationNeeded;
+    private sealed record RequeueFailed(string WorkerId, string What, string Error) : INoSerializationVerificationNeeded;
+    private sealed record RetryRequeue(string WorkerId, string What) : INoSerializationVerificationNeeded;
     private sealed record RebuildLoaded(IReadOnlyList<RunningJob> Jobs) : INoSerializationVerificationNeeded;
     private sealed record StaleReport(string WorkerId, long JobId, int Attempt) : INoSerializationVerificationNeeded;
     private sealed record DbCallFailed(string What, string Error) : INoSerializationVerificationNeeded;

@@ -13,21 +13,59 @@ public sealed record OrchestrationSettings(
     TimeSpan RequestTimeout,
     TimeSpan RegisterInterval,
     TimeSpan DbRetryLimit,
-    TimeSpan DbStartLimit)
+    TimeSpan DbStartLimit,
+    TimeSpan? MaxEpochTime = null)
 {
+    /// <summary>
+    /// max-epoch-time = auto: how long one epoch (the first one with the feature extraction before it) may take for
+    /// each training profile before the attempt counts as hung. Generous on purpose: a slow machine is not a hang.
+    /// </summary>
+    public static readonly IReadOnlyDictionary<string, TimeSpan> MaxEpochTimeByProfile = new Dictionary<string, TimeSpan>(StringComparer.Ordinal)
+    {
+        ["tiny"] = TimeSpan.FromMinutes(10),
+        ["paper"] = TimeSpan.FromHours(2),
+    };
+
     public static OrchestrationSettings From(Config config)
     {
         var c = config.GetConfig("foldcluster");
         TimeSpan Get(string key) => c.GetTimeSpan(key, null, allowInfinite: false);
         var settings = new OrchestrationSettings(
             Get("lease"), Get("lease-check-interval"), Get("idle-poll"), Get("request-timeout"),
-            Get("register-interval"), Get("db-retry-limit"), Get("db-start-limit"));
+            Get("register-interval"), Get("db-retry-limit"), Get("db-start-limit"), MaxEpochTimeOf(c));
         if (settings.Lease < TimeSpan.FromSeconds(2) || settings.LeaseCheckInterval <= TimeSpan.Zero)
         {
             throw new BadInputException($"foldcluster.lease must be at least 2 s and lease-check-interval positive (got {settings.Lease}, {settings.LeaseCheckInterval})");
         }
         return settings;
     }
+
+    private static TimeSpan? MaxEpochTimeOf(Config c)
+    {
+        var text = c.GetString("max-epoch-time", "auto");
+        if (string.Equals(text, "auto", StringComparison.OrdinalIgnoreCase))
+        {
+            return null;
+        }
+        TimeSpan value;
+        try
+        {
+            value = c.GetTimeSpan("max-epoch-time", null, allowInfinite: false);
+        }
+        catch (Exception e) when (e is FormatException or ConfigurationException or ArgumentException)
+        {
+            throw new BadInputException($"foldcluster.max-epoch-time '{text}': expected auto or a duration such as 15m");
+        }
+        if (value < TimeSpan.FromSeconds(1))
+        {
+            throw new BadInputException($"foldcluster.max-epoch-time must be auto or at least 1 s (got {text})");
+        }
+        return value;
+    }
+
+    /// <summary>How long an attempt of this profile may go without a new epoch before it is cancelled as hung.</summary>
+    public TimeSpan MaxEpochTimeFor(string profile) =>
+        MaxEpochTime ?? (MaxEpochTimeByProfile.TryGetValue(profile, out var t) ? t : MaxEpochTimeByProfile["paper"]);
 
     /// <summary>The heartbeat that renews running leases: a third of the lease, so two may be lost.</summary>
     public TimeSpan LeaseRenewInterval => TimeSpan.FromTicks(Lease.Ticks / 3);

@@ -12,7 +12,8 @@ namespace FoldCluster.Cluster.Trainers;
 /// cancelled, and returns made-up but consistent metrics that depend only on the job key: 40 test utterances
 /// (10 per class), predictions drawn from a key-seeded generator, and UA, WA, macro-F1, weighted-F1 computed from
 /// the confusion matrix of those predictions.
-/// Training overrides can ask for failures: `simulated.fail = bad-input | oom | error`.
+/// Training overrides can ask for failures: `simulated.fail = bad-input | oom | error`, and for a hung trainer:
+/// `simulated.hang = N` stops advancing after N epochs (0-3) and waits until it is cancelled.
 /// </summary>
 public sealed class SimulatedTrainer(TimeSpan perJob) : IJobTrainer
 {
@@ -46,6 +47,7 @@ public sealed class SimulatedTrainer(TimeSpan perJob) : IJobTrainer
                 case "error": throw new InvalidOperationException($"simulated transient error for job {request.Key.Canonical}");
             }
         }
+        var hangAfter = HangAfter(request);
         var random = new Random(Seed(request.Key));
         var epochs = new List<EpochReport>();
         var total = 2 * EpochsPerStage;
@@ -54,6 +56,12 @@ public sealed class SimulatedTrainer(TimeSpan perJob) : IJobTrainer
         {
             for (var epoch = 1; epoch <= EpochsPerStage; epoch++)
             {
+                if (index == hangAfter)
+                {
+                    // A hung trainer: no more epochs, only the cancellation (which the worker sends) ends it.
+                    cancellationToken.WaitHandle.WaitOne();
+                    cancellationToken.ThrowIfCancellationRequested();
+                }
                 index++;
                 // Wait until this epoch's share of the job time, in batches, so a cancel is seen within one batch.
                 var until = TimeSpan.FromTicks(PerJob.Ticks * index / total);
@@ -86,6 +94,20 @@ public sealed class SimulatedTrainer(TimeSpan perJob) : IJobTrainer
             }
         }
         return new TrainingOutcome(MetricsOf(predictions), EpochsPerStage, clock.Elapsed.TotalSeconds, predictions, epochs);
+    }
+
+    private static int? HangAfter(JobRequest request)
+    {
+        if (!request.TrainingOverrides.TryGetValue("simulated.hang", out var text))
+        {
+            return null;
+        }
+        if (!int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var epochs)
+            || epochs > 2 * EpochsPerStage - 1)
+        {
+            throw new BadInputException($"training override simulated.hang '{text}': expected a number of epochs from 0 to {2 * EpochsPerStage - 1}");
+        }
+        return epochs;
     }
 
     /// <summary>Metrics of a list of predictions, by the same scorer as real jobs.</summary>

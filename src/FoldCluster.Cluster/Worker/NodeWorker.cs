@@ -265,13 +265,25 @@ public sealed class NodeWorker : ReceiveActor, IWithTimers
 
     private void RenewLeases()
     {
-        foreach (var (name, slot) in _slots)
+        var now = DateTime.UtcNow;
+        // Attempts storing their result keep their lease too: a store slower than a lease must not be fenced off.
+        var runs = _slots.Values.Select(s => s.Run).OfType<SlotRun>().Concat(_storing);
+        foreach (var run in runs)
         {
-            if (slot.Run is not { } run || run.StopRequested)
+            if (run.StopRequested)
             {
                 continue;
             }
-            var (jobId, attempt, epoch, lease) = (run.JobId, run.Attempt, run.LastEpoch, _settings.Lease);
+            var maxEpochTime = _settings.MaxEpochTimeFor(run.Profile);
+            var idle = now - run.LastAdvanceUtc;
+            if (!run.Trained && !run.InDatabaseCall && idle > maxEpochTime)
+            {
+                var reason = $"hung: no epoch finished for {idle.TotalSeconds:0} s (max-epoch-time {maxEpochTime.TotalSeconds:0} s)";
+                _log($"worker: cancelling job {run.JobId} attempt {run.Attempt} on slot {run.Slot}: {reason}");
+                run.Hung(reason);
+                continue;
+            }
+            var (name, jobId, attempt, epoch, lease) = (run.Slot, run.JobId, run.Attempt, run.LastEpoch, _settings.Lease);
             // One try per heartbeat: a missed renewal is retried by the next one (a third of the lease later).
             _store.RenewLeaseAsync(jobId, attempt, lease, epoch?.Stage, epoch?.Epoch, _abort.Token)
                 .PipeTo(Self, success: current => new RenewResult(name, jobId, attempt, current),

@@ -42,7 +42,10 @@ public sealed class SlotRun
     private readonly TimeSpan _lease;
     private readonly CancellationToken _abort;
     private volatile string? _stopReason;
+    private volatile string? _hungReason;
     private volatile EpochReport? _lastEpoch;
+    private long _lastAdvanceTicks = DateTime.UtcNow.Ticks;
+    private volatile bool _inDatabaseCall;
 
     public SlotRun(string slot, long jobId, int attempt, JobRequest request, IJobTrainer trainer, IJobStore store, RetryingCalls db,
         TimeSpan lease, IActorRef worker, CancellationToken abort)
@@ -66,13 +69,35 @@ public sealed class SlotRun
 
     public int Attempt { get; }
 
+    /// <summary>The job's training profile (it sets the default max-epoch-time).</summary>
+    public string Profile => _request.Key.Profile;
+
     public Thread Thread { get; }
 
     public EpochReport? LastEpoch => _lastEpoch;
 
     public bool StopRequested => _stopReason is not null;
 
+    /// <summary>When the attempt last advanced: its start, then each recorded epoch.</summary>
+    public DateTime LastAdvanceUtc => new(Interlocked.Read(ref _lastAdvanceTicks), DateTimeKind.Utc);
+
+    /// <summary>True while the slot thread waits for PostgreSQL (an outage is not a hang of the work).</summary>
+    public bool InDatabaseCall => _inDatabaseCall;
+
+    /// <summary>True once training returned and only storing the result is left.</summary>
+    public bool Trained { get; private set; }
+
     public void Start() => Thread.Start();
+
+    /// <summary>
+    /// The attempt's epochs stopped advancing: stop it like <see cref="Stop"/>, but record the end as a (retryable)
+    /// failure of the work with this reason, counted against max_attempts.
+    /// </summary>
+    public void Hung(string reason)
+    {
+        _hungReason ??= reason;
+        Stop(reason);
+    }
 
     /// <summary>Stops the training within one batch (the trainer checks the token between batches).</summary>
     public void Stop(string reason)
@@ -94,12 +119,17 @@ public sealed class SlotRun
                 _cancel.Token.ThrowIfCancellationRequested();
             }
             // The slot may take its next job while this thread stores the result (storing is I/O, not training).
+            Trained = true;
             _worker.Tell(new SlotTrained(Slot, JobId, Attempt));
             var stored = _db.Run($"store the result of job {JobId}", ct => _store.StoreResultAsync(JobId, Attempt, outcome, ct), _abort);
             ended = stored == StoreResultOutcome.Stored
                 ? new SlotEnded(Slot, JobId, Attempt, SlotEnd.Stored, "result stored", clock.Elapsed.TotalSeconds)
                 : new SlotEnded(Slot, JobId, Attempt, SlotEnd.RejectedStale,
                     "result rejected: the attempt is no longer current (fenced off)", clock.Elapsed.TotalSeconds);
+        }
+        catch (OperationCanceledException) when (_cancel.IsCancellationRequested && _hungReason is not null)
+        {
+            ended = Fail(_hungReason, retryable: true, clock);
         }
         catch (OperationCanceledException) when (_cancel.IsCancellationRequested)
         {
@@ -137,7 +167,19 @@ public sealed class SlotRun
     {
         _lastEpoch = epoch;
         _worker.Tell(new SlotProgress(Slot, JobId, Attempt, epoch));
-        var current = _db.Run($"record an epoch of job {JobId}", ct => _store.RecordEpochAsync(JobId, Attempt, epoch, _lease, ct), _abort);
+        Interlocked.Exchange(ref _lastAdvanceTicks, DateTime.UtcNow.Ticks);
+        bool current;
+        _inDatabaseCall = true;
+        try
+        {
+            current = _db.Run($"record an epoch of job {JobId}", ct => _store.RecordEpochAsync(JobId, Attempt, epoch, _lease, ct), _abort);
+        }
+        finally
+        {
+            _inDatabaseCall = false;
+            // Time spent waiting for the database does not count towards a hang.
+            Interlocked.Exchange(ref _lastAdvanceTicks, DateTime.UtcNow.Ticks);
+        }
         if (!current)
         {
             Stop("the attempt is no longer current (sweep cancelled or job reassigned)");

@@ -78,9 +78,13 @@ public sealed record SweepSpec(
     string Profile,
     IReadOnlyDictionary<string, string> Training,
     IReadOnlyList<SweepExclusion> Exclusions,
-    int MaxAttempts)
+    int MaxAttempts,
+    int MaxLosses = SweepSpec.DefaultMaxLosses)
 {
     public const int DefaultMaxAttempts = 3;
+
+    /// <summary>Losses (lease lost, node downed, shutdown, outage) a job may suffer before it fails: more than failures, as they are not its fault.</summary>
+    public const int DefaultMaxLosses = 10;
     public const int FoldCount = 10;
 
     /// <summary>The default cap on a sweep's grid (docs/sweep-spec.md, `max_jobs`).</summary>

@@ -13,7 +13,7 @@ public static partial class SweepSpecParser
 {
     private static readonly string[] TopLevelFields =
         ["name", "datasets", "methods", "modalities", "pretraining", "folds", "split", "seeds", "profile", "training", "exclusions", "max_attempts",
-         "max_jobs", "store_features", "store_features_folds"];
+         "max_losses", "max_jobs", "store_features", "store_features_folds"];
 
     private static readonly string[] DatasetFields =
         ["name", "layout", "root", "word2vec", "extractor", "weights", "allow_random_weights", "options", "transcripts"];
@@ -182,6 +182,11 @@ public static partial class SweepSpecParser
             var maxAttempts = fields.TryGetValue("max_attempts", out var attemptsNode)
                 ? Integer(Scalar(attemptsNode, "max_attempts"), "max_attempts", attemptsNode, 1, 100)
                 : SweepSpec.DefaultMaxAttempts;
+            var maxLosses = fields.TryGetValue("max_losses", out var lossesNode)
+                ? Integer(Scalar(lossesNode, "max_losses"), "max_losses", lossesNode, 1, 1000)
+                : SweepSpec.DefaultMaxLosses;
+
+
             var maxJobs = fields.TryGetValue("max_jobs", out var maxJobsNode)
                 ? Integer(Scalar(maxJobsNode, "max_jobs"), "max_jobs", maxJobsNode, 1, SweepSpec.MaxJobsLimit)
                 : SweepSpec.DefaultMaxJobs;
@@ -206,7 +211,7 @@ public static partial class SweepSpecParser
             }
 
             var spec = new SweepSpec(name, datasets, methods, modalities, pretraining, folds, splits, seeds, profile,
-                training, exclusions, maxAttempts)
+                training, exclusions, maxAttempts, maxLosses)
             {
                 MaxJobs = maxJobs,
                 StoreFeatures = storeFeatures,

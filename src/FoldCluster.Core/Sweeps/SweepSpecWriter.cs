@@ -58,6 +58,11 @@ internal static class SweepSpecWriter
             yaml.Append("  - {").Append(string.Join(", ", fields)).Append("}\n");
         }
         yaml.Append("max_attempts: ").Append(Number(spec.MaxAttempts)).Append('\n');
+        if (spec.MaxLosses != SweepSpec.DefaultMaxLosses)
+        {
+            // Written only when set, so sweeps submitted before the field existed keep their normalised text and hash.
+            yaml.Append("max_losses: ").Append(Number(spec.MaxLosses)).Append('\n');
+        }
         if (spec.MaxJobs != SweepSpec.DefaultMaxJobs)
         {
             // Only when not the default, so that the stored text and hash of existing sweeps stay the same.

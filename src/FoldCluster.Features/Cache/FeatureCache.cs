@@ -164,9 +164,19 @@ public sealed class FeatureCache
     }
 
     /// <summary>
+    /// Another holder of the lock, as opposed to an I/O error of the file system. On Unix .NET reports the flock
+    /// refusal with the errno as HResult (EWOULDBLOCK: 11 on Linux, 35 on macOS); on Windows as a sharing or lock
+    /// violation (Win32 errors 32, 33).
+    /// </summary>
+    private static bool IsContention(IOException e) =>
+        e.GetType() == typeof(IOException)
+        && (OperatingSystem.IsWindows() ? (e.HResult & 0xFFFF) is 32 or 33 : e.HResult is 11 or 35);
+
+    /// <summary>
     /// An exclusive lock on a named extraction, held across threads and processes of this machine: the lock file is
     /// opened with FileShare.None, which .NET maps to an advisory flock on Unix and a share lock on Windows. The lock
-    /// disappears with the process, so a crashed extractor never blocks the next one.
+    /// disappears with the process, so a crashed extractor never blocks the next one. Only contention waits; any
+    /// other I/O error ends the call with its cause.
     /// </summary>
     public IDisposable AcquireLock(string name, Action<string>? onWait, CancellationToken ct)
     {
@@ -179,6 +189,12 @@ public sealed class FeatureCache
             try
             {
                 return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+            }
+            catch (IOException e) when (!IsContention(e))
+            {
+                // Disk full, read-only file system, no lock support (some NFS mounts), a broken path: waiting
+                // cannot help. The extraction fails with the cause (a failure of the attempt, retried elsewhere).
+                throw new IOException($"feature cache lock {path} cannot be taken: {e.Message}", e);
             }
             catch (IOException)
             {

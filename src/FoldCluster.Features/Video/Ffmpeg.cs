@@ -14,10 +14,24 @@ public static class Ffmpeg
     public static string Executable => Environment.GetEnvironmentVariable("FOLDCLUSTER_FFMPEG") is { Length: > 0 } p ? p : "ffmpeg";
 
     /// <summary>
+    /// How long ffmpeg may go without producing a frame (decoding) or finishing (encoding) before it is killed: a
+    /// stalled read (a hung network file system, a pipe nobody writes) must not hang the extraction forever.
+    /// FOLDCLUSTER_FFMPEG_TIMEOUT (seconds) changes it.
+    /// </summary>
+    public static TimeSpan StallTimeout =>
+        double.TryParse(Environment.GetEnvironmentVariable("FOLDCLUSTER_FFMPEG_TIMEOUT"), NumberStyles.Float, CultureInfo.InvariantCulture, out var s) && s > 0
+            ? TimeSpan.FromSeconds(s)
+            : TimeSpan.FromMinutes(2);
+
+    /// <summary>
     /// Decodes the whole video at <paramref name="fps"/> frames per second, scaled to width x height, and yields frame k
     /// (time k / fps) as width*height*3 bytes. Throws <see cref="BadInputException"/> naming the file when ffmpeg fails.
     /// </summary>
-    public static IEnumerable<byte[]> DecodeFrames(string path, double fps, int width, int height, CancellationToken ct)
+    public static IEnumerable<byte[]> DecodeFrames(string path, double fps, int width, int height, CancellationToken ct) =>
+        DecodeFrames(path, fps, width, height, StallTimeout, ct);
+
+    /// <summary>The same, killing ffmpeg (and throwing <see cref="TimeoutException"/>) when no frame comes for <paramref name="stallTimeout"/>.</summary>
+    public static IEnumerable<byte[]> DecodeFrames(string path, double fps, int width, int height, TimeSpan stallTimeout, CancellationToken ct)
     {
         if (!File.Exists(path))
         {
@@ -34,6 +48,21 @@ public static class Ffmpeg
         var stdout = process.StandardOutput.BaseStream;
         int frameBytes = width * height * 3;
         int count = 0;
+        var stalled = false;
+        // Killing the process closes the pipe, so the blocked read below returns; the watchdog is re-armed per frame.
+        using var watchdog = new Timer(_ =>
+        {
+            stalled = true;
+            try
+            {
+                process.Kill();
+            }
+            catch (InvalidOperationException)
+            {
+                // already gone
+            }
+        }, null, stallTimeout, Timeout.InfiniteTimeSpan);
+        using var cancelled = ct.Register(() => watchdog.Change(TimeSpan.Zero, Timeout.InfiniteTimeSpan));
         try
         {
             while (true)
@@ -46,11 +75,15 @@ public static class Ffmpeg
                     break;
                 }
                 count++;
+                // The consumer's time with a frame is not ffmpeg's: the clock stops, and restarts with the next read.
+                watchdog.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
                 yield return frame;
+                watchdog.Change(stallTimeout, Timeout.InfiniteTimeSpan);
             }
         }
         finally
         {
+            watchdog.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
             if (!process.HasExited)
             {
                 try
@@ -63,6 +96,11 @@ public static class Ffmpeg
                 }
             }
             process.WaitForExit();
+        }
+        ct.ThrowIfCancellationRequested();
+        if (stalled)
+        {
+            throw new TimeoutException($"{path}: ffmpeg produced no frame for {stallTimeout.TotalSeconds:0.#} s (after {count} frames); stopped it");
         }
         var message = stderr.IsCompletedSuccessfully ? stderr.Result.Trim() : "";
         if (process.ExitCode != 0 || count == 0)
@@ -101,7 +139,13 @@ public static class Ffmpeg
         {
             finished = true;
             process.StandardInput.Close();
-            process.WaitForExit();
+            var timeout = StallTimeout;
+            if (!process.WaitForExit(timeout))
+            {
+                process.Kill();
+                process.WaitForExit();
+                throw new TimeoutException($"ffmpeg did not finish encoding {path} within {timeout.TotalSeconds:0.#} s; stopped it");
+            }
             if (process.ExitCode != 0)
             {
                 throw new InvalidOperationException($"ffmpeg could not encode {path}: {stderr.Result.Trim()}");

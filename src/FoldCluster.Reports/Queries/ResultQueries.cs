@@ -43,7 +43,7 @@ public sealed class ResultQueries(NpgsqlDataSource dataSource)
         var sql = $"""
             select j.job_id as JobId, j.dataset as Dataset, j.split as Split, j.fold as Fold, j.method as Method,
                    j.modalities as Modalities, j.pretrained as Pretrained, j.extractor as Extractor, j.seed as Seed,
-                   j.profile as Profile, j.state as State, j.attempt as Attempts,
+                   j.profile as Profile, j.state as State, j.attempt as Attempts, j.failures as Failures, j.losses as Losses,
                    r.ua as Ua, r.wa as Wa, r.macro_f1 as MacroF1, r.weighted_f1 as WeightedF1,
                    r.best_epoch as BestEpoch, r.seconds as Seconds, j.error as Error,
                    p.code_version as CodeVersion, p.torchsharp_version as TorchSharpVersion, p.libtorch_version as LibtorchVersion,

@@ -33,6 +33,12 @@ public sealed record JobResultRow
     public string Profile { get; init; } = "";
     public string State { get; init; } = "";
     public int Attempts { get; init; }
+
+    /// <summary>Attempts that failed in the work (counted against max_attempts).</summary>
+    public int Failures { get; init; }
+
+    /// <summary>Attempts lost to events around the job (lease lost, node downed, outage; counted against max_losses).</summary>
+    public int Losses { get; init; }
     public double? Ua { get; init; }
     public double? Wa { get; init; }
     public double? MacroF1 { get; init; }

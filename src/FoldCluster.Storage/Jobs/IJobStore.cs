@@ -36,6 +36,13 @@ public interface IJobStore
     /// <summary>queued -> running for the oldest queued job of an active sweep; bumps the attempt, sets worker, slot, lease.</summary>
     Task<ClaimedJob?> ClaimNextAsync(string worker, string slot, TimeSpan lease, CancellationToken ct);
 
+    /// <summary>
+    /// The same, idempotent per claim request: a call repeating an earlier call's token (a retry after its reply was
+    /// lost) returns the job and attempt that call claimed, if the attempt still runs on that worker slot, and claims
+    /// nothing new; else null.
+    /// </summary>
+    Task<ClaimedJob?> ClaimNextAsync(string worker, string slot, TimeSpan lease, Guid claimToken, CancellationToken ct);
+
     /// <summary>Heartbeat: extends the lease and records the stage/epoch. False when the attempt is not current.</summary>
     Task<bool> RenewLeaseAsync(long jobId, int attempt, TimeSpan lease, int? stage, int? epoch, CancellationToken ct);
 
@@ -46,16 +53,26 @@ public interface IJobStore
     Task<StoreResultOutcome> StoreResultAsync(long jobId, int attempt, TrainingOutcome outcome, CancellationToken ct);
 
     /// <summary>
-    /// The attempt failed. Retryable and retry budget left: back to queued. Otherwise: failed with the reason.
+    /// The attempt failed (a failure of the work: counted against max_attempts). Retryable and budget left: back to
+    /// queued. Otherwise: failed with the reason.
     /// False when the attempt is not current.
     /// </summary>
     Task<bool> FailAsync(long jobId, int attempt, string error, bool retryable, CancellationToken ct);
 
-    /// <summary>Running jobs of a lost / downed / leaving worker go back to the queue (or fail when their budget is spent).</summary>
+    /// <summary>
+    /// Running jobs of a lost / downed / leaving worker go back to the queue: a loss, counted against max_losses
+    /// (they fail only when that budget is spent).
+    /// </summary>
     Task<int> RequeueWorkerAsync(string worker, string reason, CancellationToken ct);
 
-    /// <summary>Running jobs whose lease expired go back to the queue (or fail when their budget is spent).</summary>
+    /// <summary>Running jobs whose lease expired go back to the queue: a loss, as for <see cref="RequeueWorkerAsync"/>.</summary>
     Task<int> RequeueExpiredLeasesAsync(CancellationToken ct);
+
+    /// <summary>
+    /// Every running lease is extended to at least now + grace: after the coordinator regains the database, the
+    /// workers that are alive get one lease to renew before anything is expired for the outage. Returns the count.
+    /// </summary>
+    Task<int> ExtendRunningLeasesAsync(TimeSpan grace, CancellationToken ct);
 
     /// <summary>All jobs PostgreSQL believes are running.</summary>
     Task<IReadOnlyList<RunningJob>> RunningJobsAsync(CancellationToken ct);

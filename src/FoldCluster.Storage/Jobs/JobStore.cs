@@ -24,20 +24,27 @@ public sealed class JobStore(NpgsqlDataSource dataSource) : IJobStore
         long JobId, int Attempt, long SweepId, string SweepName, string Dataset, string Split, int Fold, string Method,
         string Modalities, bool Pretrained, string Extractor, int Seed, string Profile, DateTime LeaseExpiresAt);
 
-    public async Task<ClaimedJob?> ClaimNextAsync(string worker, string slot, TimeSpan lease, CancellationToken ct)
+    public Task<ClaimedJob?> ClaimNextAsync(string worker, string slot, TimeSpan lease, CancellationToken ct) =>
+        ClaimNextAsync(worker, slot, lease, Guid.NewGuid(), ct);
+
+    public async Task<ClaimedJob?> ClaimNextAsync(string worker, string slot, TimeSpan lease, Guid claimToken, CancellationToken ct)
     {
         ArgumentException.ThrowIfNullOrEmpty(worker);
         ArgumentException.ThrowIfNullOrEmpty(slot);
         while (true)
         {
             await using var connection = await Database.OpenAsync(dataSource, ct).ConfigureAwait(false);
-            // One statement, so one round trip and atomic on its own: pick, hand out (attempt + 1), record the attempt.
+            // One statement, so one round trip and atomic on its own: pick, hand out (attempt + 1), record the attempt
+            // with the request's claim token. A token seen before means this is a retry of a claim whose reply was lost:
+            // it hands out the attempt that claim produced (if still running) and claims nothing new.
             // skip locked: concurrent claimers each take a different row instead of queueing behind one lock.
             var row = await connection.QuerySingleOrDefaultAsync<ClaimRow>(new CommandDefinition("""
-                with next as (
+                with earlier as (
+                    select a.job_id, a.attempt from job_attempts a where a.claim_token = @claimToken
+                ), next as (
                     select j.job_id
                     from jobs j join sweeps s on s.sweep_id = j.sweep_id
-                    where j.state = 'queued' and s.state = 'active'
+                    where j.state = 'queued' and s.state = 'active' and not exists (select 1 from earlier)
                     order by j.job_id
                     limit 1
                     for update of j skip locked
@@ -50,15 +57,18 @@ public sealed class JobStore(NpgsqlDataSource dataSource) : IJobStore
                     where j.job_id = next.job_id
                     returning j.*
                 ), attempt as (
-                    insert into job_attempts (job_id, attempt, worker, slot)
-                    select job_id, attempt, @worker, @slot from claimed
+                    insert into job_attempts (job_id, attempt, worker, slot, claim_token)
+                    select job_id, attempt, @worker, @slot, @claimToken from claimed
+                ), again as (
+                    select j.* from jobs j join earlier e on e.job_id = j.job_id and e.attempt = j.attempt
+                    where j.state = 'running' and j.worker = @worker and j.slot = @slot
                 )
                 select c.job_id as JobId, c.attempt as Attempt, c.sweep_id as SweepId, s.name as SweepName,
                        c.dataset as Dataset, c.split as Split, c.fold as Fold, c.method as Method,
                        c.modalities as Modalities, c.pretrained as Pretrained, c.extractor as Extractor,
                        c.seed as Seed, c.profile as Profile, c.lease_expires_at as LeaseExpiresAt
-                from claimed c join sweeps s on s.sweep_id = c.sweep_id
-                """, new { worker, slot, leaseSeconds = lease.TotalSeconds }, cancellationToken: ct)).ConfigureAwait(false);
+                from (select * from claimed union all select * from again) c join sweeps s on s.sweep_id = c.sweep_id
+                """, new { worker, slot, leaseSeconds = lease.TotalSeconds, claimToken }, cancellationToken: ct)).ConfigureAwait(false);
             if (row is null)
             {
                 return null;
@@ -274,13 +284,15 @@ public sealed class JobStore(NpgsqlDataSource dataSource) : IJobStore
     {
         await using var connection = await Database.OpenAsync(dataSource, ct).ConfigureAwait(false);
         await using var transaction = await connection.BeginTransactionAsync(ct).ConfigureAwait(false);
+        // A failure of the work: counted against max_attempts (losses have their own budget, see RequeueAsync).
         var state = await connection.QuerySingleOrDefaultAsync<string>(new CommandDefinition("""
             update jobs
-            set state = case when @retryable and attempt < max_attempts then 'queued' else 'failed' end,
-                finished_at = case when @retryable and attempt < max_attempts then null else now() end,
+            set failures = failures + 1,
+                state = case when @retryable and failures + 1 < max_attempts then 'queued' else 'failed' end,
+                finished_at = case when @retryable and failures + 1 < max_attempts then null else now() end,
                 lease_expires_at = null,
-                error = case when @retryable and attempt < max_attempts or not @retryable then @error
-                             else @error || format(' (retry budget of %s attempts spent)', max_attempts) end
+                error = case when @retryable and failures + 1 < max_attempts or not @retryable then @error
+                             else @error || format(' (failure budget spent: %s of max_attempts %s)', failures + 1, max_attempts) end
             where job_id = @jobId and attempt = @attempt and state = 'running'
             returning state
             """, new { jobId, attempt, error, retryable }, transaction, cancellationToken: ct)).ConfigureAwait(false);
@@ -303,9 +315,19 @@ public sealed class JobStore(NpgsqlDataSource dataSource) : IJobStore
     public Task<int> RequeueExpiredLeasesAsync(CancellationToken ct) =>
         RequeueAsync("j.lease_expires_at < now()", new { reason = "lease expired: no progress heartbeat in time" }, ct);
 
+    public async Task<int> ExtendRunningLeasesAsync(TimeSpan grace, CancellationToken ct)
+    {
+        await using var connection = await Database.OpenAsync(dataSource, ct).ConfigureAwait(false);
+        return await connection.ExecuteAsync(new CommandDefinition("""
+            update jobs set lease_expires_at = greatest(lease_expires_at, now() + make_interval(secs => @graceSeconds))
+            where state = 'running'
+            """, new { graceSeconds = grace.TotalSeconds }, cancellationToken: ct)).ConfigureAwait(false);
+    }
+
     /// <summary>
     /// Running jobs matching the filter lose their attempt ('lost') and go back to the queue, or fail when their
-    /// budget is spent. One statement, so a job is either fully requeued or untouched.
+    /// loss budget (max_losses) is spent: a loss is not a failure of the work, so max_attempts is left alone.
+    /// One statement, so a job is either fully requeued or untouched.
     /// </summary>
     private async Task<int> RequeueAsync(string filter, object parameters, CancellationToken ct)
     {
@@ -313,11 +335,12 @@ public sealed class JobStore(NpgsqlDataSource dataSource) : IJobStore
         return await connection.ExecuteScalarAsync<int>(new CommandDefinition($"""
             with lost as (
                 update jobs j
-                set state = case when j.attempt < j.max_attempts then 'queued' else 'failed' end,
-                    finished_at = case when j.attempt < j.max_attempts then null else now() end,
+                set losses = j.losses + 1,
+                    state = case when j.losses + 1 < j.max_losses then 'queued' else 'failed' end,
+                    finished_at = case when j.losses + 1 < j.max_losses then null else now() end,
                     lease_expires_at = null,
-                    error = case when j.attempt < j.max_attempts then @reason
-                                 else @reason || format(' (retry budget of %s attempts spent)', j.max_attempts) end
+                    error = case when j.losses + 1 < j.max_losses then @reason
+                                 else @reason || format(' (loss budget spent: %s of max_losses %s)', j.losses + 1, j.max_losses) end
                 where j.state = 'running' and {filter}
                 returning j.job_id, j.attempt
             ), marked as (

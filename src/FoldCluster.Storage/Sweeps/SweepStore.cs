@@ -22,10 +22,10 @@ public sealed record SweepSummary(
 /// <summary>A job a worker slot is running now, with its last reported progress.</summary>
 public sealed record RunningJobStatus(
     long JobId, string Key, int Attempt, string Worker, string Slot, int? Stage, int? Epoch, int? EpochsPlanned,
-    DateTime StartedAt, DateTime LeaseExpiresAt);
+    DateTime StartedAt, DateTime LeaseExpiresAt, int Failures = 0, int MaxAttempts = 0, int Losses = 0, int MaxLosses = 0);
 
-/// <summary>A job that failed, with its reason.</summary>
-public sealed record FailedJobStatus(long JobId, string Key, int Attempt, string? Error);
+/// <summary>A job that failed, with its reason and what it spent of its budgets (failures of the work, losses around it).</summary>
+public sealed record FailedJobStatus(long JobId, string Key, int Attempt, string? Error, int Failures, int MaxAttempts, int Losses, int MaxLosses);
 
 /// <summary>A worker's busy slots.</summary>
 public sealed record WorkerSlots(string Worker, IReadOnlyList<string> BusySlots);
@@ -78,8 +78,8 @@ public sealed class SweepStore(NpgsqlDataSource dataSource)
 
         // Jobs of a resumed sweep exist already: on conflict keeps them (and their state) untouched.
         var inserted = await connection.ExecuteAsync(new CommandDefinition("""
-            insert into jobs (sweep_id, job_key, dataset, split, fold, method, modalities, pretrained, extractor, seed, profile, max_attempts)
-            select @sweepId, k.job_key, k.dataset, k.split, k.fold, k.method, k.modalities, k.pretrained, k.extractor, k.seed, k.profile, @MaxAttempts
+            insert into jobs (sweep_id, job_key, dataset, split, fold, method, modalities, pretrained, extractor, seed, profile, max_attempts, max_losses)
+            select @sweepId, k.job_key, k.dataset, k.split, k.fold, k.method, k.modalities, k.pretrained, k.extractor, k.seed, k.profile, @MaxAttempts, @MaxLosses
             from unnest(@jobKeys, @datasets, @splits, @folds, @methods, @modalities, @pretrained, @extractors, @seeds, @profiles)
                  with ordinality as k(job_key, dataset, split, fold, method, modalities, pretrained, extractor, seed, profile, n)
             order by k.n
@@ -88,6 +88,7 @@ public sealed class SweepStore(NpgsqlDataSource dataSource)
         {
             sweepId,
             spec.MaxAttempts,
+            spec.MaxLosses,
             jobKeys = keys.Select(k => k.Canonical).ToArray(),
             datasets = keys.Select(k => k.Dataset).ToArray(),
             splits = keys.Select(k => k.Split).ToArray(),
@@ -107,9 +108,9 @@ public sealed class SweepStore(NpgsqlDataSource dataSource)
             await connection.ExecuteAsync(new CommandDefinition(
                 "update sweeps set state = 'active' where sweep_id = @sweepId", new { sweepId }, transaction, cancellationToken: ct)).ConfigureAwait(false);
             requeued = await connection.ExecuteAsync(new CommandDefinition("""
-                update jobs set state = 'queued', max_attempts = attempt + @MaxAttempts, error = null, finished_at = null
+                update jobs set state = 'queued', max_attempts = failures + @MaxAttempts, max_losses = losses + @MaxLosses, error = null, finished_at = null
                 where sweep_id = @sweepId and state = 'cancelled'
-                """, new { sweepId, spec.MaxAttempts }, transaction, cancellationToken: ct)).ConfigureAwait(false);
+                """, new { sweepId, spec.MaxAttempts, spec.MaxLosses }, transaction, cancellationToken: ct)).ConfigureAwait(false);
         }
         var total = await connection.ExecuteScalarAsync<int>(new CommandDefinition(
             "select count(*)::int from jobs where sweep_id = @sweepId", new { sweepId }, transaction, cancellationToken: ct)).ConfigureAwait(false);
@@ -181,7 +182,7 @@ public sealed class SweepStore(NpgsqlDataSource dataSource)
         return jobs;
     }
 
-    /// <summary>Failed jobs go back to the queue with a fresh retry budget (max_attempts raised past their attempts so far).</summary>
+    /// <summary>Failed jobs go back to the queue with a fresh budget (max_attempts and max_losses raised past their failures and losses so far).</summary>
     /// <returns>The number of jobs requeued.</returns>
     public async Task<int> RetryFailedAsync(string name, CancellationToken ct = default)
     {
@@ -191,9 +192,9 @@ public sealed class SweepStore(NpgsqlDataSource dataSource)
         var sweepId = await connection.ExecuteScalarAsync<long>(new CommandDefinition(
             "update sweeps set state = 'active' where name = @name returning sweep_id", new { name }, transaction, cancellationToken: ct)).ConfigureAwait(false);
         var requeued = await connection.ExecuteAsync(new CommandDefinition("""
-            update jobs set state = 'queued', max_attempts = attempt + @MaxAttempts, error = null, finished_at = null
+            update jobs set state = 'queued', max_attempts = failures + @MaxAttempts, max_losses = losses + @MaxLosses, error = null, finished_at = null
             where sweep_id = @sweepId and state = 'failed'
-            """, new { sweepId, spec.MaxAttempts }, transaction, cancellationToken: ct)).ConfigureAwait(false);
+            """, new { sweepId, spec.MaxAttempts, spec.MaxLosses }, transaction, cancellationToken: ct)).ConfigureAwait(false);
         await transaction.CommitAsync(ct).ConfigureAwait(false);
         return requeued;
     }
@@ -225,7 +226,8 @@ public sealed class SweepStore(NpgsqlDataSource dataSource)
         var running = (await connection.QueryAsync<RunningJobStatus>(new CommandDefinition("""
             select job_id as JobId, job_key as Key, attempt as Attempt, worker as Worker, slot as Slot,
                    stage::int as Stage, epoch as Epoch, epochs_planned as EpochsPlanned,
-                   started_at as StartedAt, lease_expires_at as LeaseExpiresAt
+                   started_at as StartedAt, lease_expires_at as LeaseExpiresAt,
+                   failures as Failures, max_attempts as MaxAttempts, losses as Losses, max_losses as MaxLosses
             from jobs where sweep_id = @SweepId and state = 'running'
             order by worker, slot, job_id
             """, new { summary.SweepId }, transaction, cancellationToken: ct)).ConfigureAwait(false))
@@ -236,7 +238,8 @@ public sealed class SweepStore(NpgsqlDataSource dataSource)
             })
             .ToList();
         var failed = (await connection.QueryAsync<FailedJobStatus>(new CommandDefinition("""
-            select job_id as JobId, job_key as Key, attempt as Attempt, error as Error
+            select job_id as JobId, job_key as Key, attempt as Attempt, error as Error,
+                   failures as Failures, max_attempts as MaxAttempts, losses as Losses, max_losses as MaxLosses
             from jobs where sweep_id = @SweepId and state = 'failed' order by job_id
             """, new { summary.SweepId }, transaction, cancellationToken: ct)).ConfigureAwait(false)).ToList();
         // Wall time of the attempts that produced a result: what a slot spends per job, features included.

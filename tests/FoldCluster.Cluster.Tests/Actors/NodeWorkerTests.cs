@@ -34,22 +34,89 @@ public sealed class NodeWorkerTests : Akka.TestKit.Xunit2.TestKit, IAsyncLifetim
     public async Task DisposeAsync() => await _db.DisposeAsync();
 
     /// <summary>Starts a worker with one slot and plays the coordinator up to the slot's first RequestWork.</summary>
-    private (IActorRef Worker, Akka.TestKit.TestProbe Coordinator) StartWorker(IJobTrainer trainer)
+    private (IActorRef Worker, Akka.TestKit.TestProbe Coordinator) StartWorker(IJobTrainer trainer,
+        Hosting.OrchestrationSettings? settings = null, IJobStore? store = null)
     {
         var coordinator = CreateTestProbe();
         var setup = new WorkerSetup(_workerId, "w1", ["cpu:0"], _ => trainer, Path.GetTempPath(), null);
-        var worker = Sys.ActorOf(NodeWorker.Props(setup, _store, coordinator.Ref, ClusterTestKit.Settings(Sys), _ => { }));
+        var worker = Sys.ActorOf(NodeWorker.Props(setup, store ?? _store, coordinator.Ref, settings ?? ClusterTestKit.Settings(Sys), _ => { }));
         coordinator.ExpectMsg<RegisterWorker>(TimeSpan.FromSeconds(5));
         coordinator.Reply(new WorkerRegistered("test-coordinator"));
         coordinator.FishForMessage(m => m is RequestWork, TimeSpan.FromSeconds(5));
         return (worker, coordinator);
     }
 
-    private async Task<JobAssigned> ClaimForAsync(string worker)
+    private async Task<JobAssigned> ClaimForAsync(string worker, TimeSpan? lease = null)
     {
-        var job = await _store.ClaimNextAsync(worker, "cpu:0", TimeSpan.FromMinutes(5), CancellationToken.None);
+        var job = await _store.ClaimNextAsync(worker, "cpu:0", lease ?? TimeSpan.FromMinutes(5), CancellationToken.None);
         Assert.NotNull(job);
-        return new JobAssigned("cpu:0", job.JobId, job.Attempt, job.SweepName, job.Key, job.Dataset, job.TrainingOverrides, 300);
+        return new JobAssigned("cpu:0", job.JobId, job.Attempt, job.SweepName, job.Key, job.Dataset, job.TrainingOverrides,
+            (lease ?? TimeSpan.FromMinutes(5)).TotalSeconds);
+    }
+
+    [Fact]
+    public async Task A_hung_trainer_is_cancelled_within_max_epoch_time_plus_one_lease_and_counted_as_a_failure()
+    {
+        var lease = TimeSpan.FromSeconds(3);
+        var maxEpochTime = TimeSpan.FromSeconds(4);
+        var settings = ClusterTestKit.Settings(Sys) with { Lease = lease, MaxEpochTime = maxEpochTime };
+        // Four epochs over 2 s, but the trainer stops advancing after the first one.
+        var (worker, coordinator) = StartWorker(new SimulatedTrainer(TimeSpan.FromSeconds(2)), settings);
+        var assigned = await ClaimForAsync(_workerId, lease);
+        worker.Tell(assigned with { TrainingOverrides = new Dictionary<string, string> { ["simulated.hang"] = "1" } }, coordinator.Ref);
+
+        var failed = (JobFailed)coordinator.FishForMessage(m => m is JobFailed, maxEpochTime + lease + TimeSpan.FromSeconds(20));
+        Assert.True(failed.Retryable);
+        Assert.StartsWith("hung: no epoch finished for ", failed.Error, StringComparison.Ordinal);
+
+        using var c = _db.DataSource.OpenConnection();
+        var job = c.QuerySingle<(string State, int Failures, int Losses, string Error)>(
+            "select state, failures, losses, error from jobs where job_id = @id", new { id = assigned.JobId });
+        Assert.Equal(("queued", 1, 0), (job.State, job.Failures, job.Losses));
+        Assert.Equal(failed.Error, job.Error);
+        // From the last epoch it recorded to the end of the attempt: within max-epoch-time plus one lease.
+        var seconds = c.QuerySingle<double>("""
+            select extract(epoch from a.ended_at - (select max(recorded_at) from epoch_metrics e where e.job_id = a.job_id and e.attempt = a.attempt))
+            from job_attempts a where a.job_id = @id and a.attempt = 1 and a.outcome = 'failed'
+            """, new { id = assigned.JobId });
+        Assert.InRange(seconds, maxEpochTime.TotalSeconds, (maxEpochTime + lease).TotalSeconds);
+        Assert.Equal(1, c.QuerySingle<int>("select count(*)::int from epoch_metrics where job_id = @id", new { id = assigned.JobId }));
+    }
+
+    [Fact]
+    public async Task A_result_store_slower_than_the_lease_keeps_its_lease_and_is_stored()
+    {
+        var lease = TimeSpan.FromSeconds(3);
+        var settings = ClusterTestKit.Settings(Sys) with { Lease = lease };
+        var slow = new SlowStore(_store, TimeSpan.FromSeconds(7));
+        var (worker, coordinator) = StartWorker(new SimulatedTrainer(TimeSpan.FromMilliseconds(100)), settings, slow);
+        var assigned = await ClaimForAsync(_workerId, lease);
+        worker.Tell(assigned, coordinator.Ref);
+
+        Assert.True(slow.Storing.Wait(TimeSpan.FromSeconds(10)));
+        // While the store runs, two leases pass; the coordinator's lease check must find nothing expired.
+        for (var i = 0; i < 6; i++)
+        {
+            await Task.Delay(TimeSpan.FromSeconds(1));
+            Assert.Equal(0, await _store.RequeueExpiredLeasesAsync(CancellationToken.None));
+        }
+        var finished = (JobFinished)coordinator.FishForMessage(m => m is JobFinished, TimeSpan.FromSeconds(20));
+        Assert.True(finished.Stored);
+        using var c = _db.DataSource.OpenConnection();
+        Assert.Equal(("succeeded", 1, 0), c.QuerySingle<(string, int, int)>("select state, attempt, losses from jobs where job_id = @id", new { id = assigned.JobId }));
+    }
+
+    /// <summary>The real store, with a result store that takes longer than a lease (a large result on a slow link).</summary>
+    private sealed class SlowStore(JobStore inner, TimeSpan delay) : DelegatingJobStore(inner)
+    {
+        public ManualResetEventSlim Storing { get; } = new();
+
+        public override async Task<StoreResultOutcome> StoreResultAsync(long jobId, int attempt, TrainingOutcome outcome, CancellationToken ct)
+        {
+            Storing.Set();
+            await Task.Delay(delay, ct);
+            return await base.StoreResultAsync(jobId, attempt, outcome, ct);
+        }
     }
 
     [Fact]

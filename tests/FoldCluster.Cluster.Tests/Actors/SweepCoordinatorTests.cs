@@ -120,6 +120,63 @@ public sealed class SweepCoordinatorTests : Akka.TestKit.Xunit2.TestKit, IAsyncL
     }
 
     [Fact]
+    public async Task After_a_database_outage_longer_than_a_lease_live_leases_get_one_lease_of_grace_instead_of_expiring()
+    {
+        await SubmitAsync(1);
+        var claimed = await _store.ClaimNextAsync(_workerId, "cpu:0", TimeSpan.FromSeconds(2), CancellationToken.None);
+        Assert.NotNull(claimed);
+        var store = new OutageStore(_store) { Down = true };
+        var settings = ClusterTestKit.Settings(Sys) with { LeaseCheckInterval = TimeSpan.FromMilliseconds(500) };
+        Sys.ActorOf(SweepCoordinator.Props(store, settings, Console.Error.WriteLine));
+
+        // The lease runs out while the coordinator cannot reach the database; then the database is back.
+        await Task.Delay(TimeSpan.FromSeconds(4));
+        Assert.True(store.FailedChecks > 0);
+        store.Down = false;
+
+        // The first check that reaches the database gives grace (one lease, 30 s) instead of requeueing the job.
+        AwaitAssert(() => Assert.True(store.Extended > 0), TimeSpan.FromSeconds(15), TimeSpan.FromMilliseconds(100));
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        Assert.Equal(("running", 1, _workerId), Job(claimed.JobId));
+        var lease = (await _store.RunningJobsAsync(CancellationToken.None)).Single().LeaseExpiresUtc;
+        Assert.InRange(lease, DateTime.UtcNow.AddSeconds(20), DateTime.UtcNow.AddSeconds(31));
+    }
+
+    /// <summary>The real store, except that the lease check cannot reach the database while <see cref="Down"/>.</summary>
+    private sealed class OutageStore(JobStore inner) : DelegatingJobStore(inner)
+    {
+        private int _failedChecks;
+        private int _extended;
+
+        public volatile bool Down;
+
+        public int FailedChecks => Volatile.Read(ref _failedChecks);
+
+        public int Extended => Volatile.Read(ref _extended);
+
+        public override Task<int> RequeueExpiredLeasesAsync(CancellationToken ct)
+        {
+            if (Down)
+            {
+                Interlocked.Increment(ref _failedChecks);
+                throw new Storage.DatabaseUnreachableException("database host unreachable", new System.Net.Sockets.SocketException());
+            }
+            return base.RequeueExpiredLeasesAsync(ct);
+        }
+
+        public override async Task<int> ExtendRunningLeasesAsync(TimeSpan grace, CancellationToken ct)
+        {
+            if (Down)
+            {
+                throw new Storage.DatabaseUnreachableException("database host unreachable", new System.Net.Sockets.SocketException());
+            }
+            var n = await base.ExtendRunningLeasesAsync(grace, ct);
+            Interlocked.Add(ref _extended, n);
+            return n;
+        }
+    }
+
+    [Fact]
     public async Task A_re_registering_worker_reporting_a_stale_attempt_is_told_to_cancel_it()
     {
         await SubmitAsync(1);

@@ -88,7 +88,12 @@ public sealed class LocalCluster : IDisposable
     public void WaitForSweep(long sweepId, TimeSpan timeout, NpgsqlDataSource? dataSource = null)
     {
         using var owned = dataSource is null ? Database.CreateDataSource(ConnectionString, "foldcluster-tests") : null;
-        var source = dataSource ?? owned!;
+        WaitForSweep(dataSource ?? owned!, sweepId, timeout, Tail);
+    }
+
+    /// <summary>The same for any set of nodes: <paramref name="tail"/> gives their last lines for the failure message.</summary>
+    public static void WaitForSweep(NpgsqlDataSource source, long sweepId, TimeSpan timeout, Func<string> tail)
+    {
         var deadline = DateTime.UtcNow + timeout;
         var open = -1;
         while (DateTime.UtcNow < deadline)
@@ -108,7 +113,7 @@ public sealed class LocalCluster : IDisposable
             }
             Thread.Sleep(200);
         }
-        Assert.Fail($"sweep {sweepId} still had {open} open jobs after {timeout.TotalSeconds} s; last node lines:\n{Tail()}");
+        Assert.Fail($"sweep {sweepId} still had {open} open jobs after {timeout.TotalSeconds} s; last node lines:\n{tail()}");
     }
 
     public string Tail() => string.Join('\n', _nodes.SelectMany(n => n.Lines.TakeLast(25).Select(l => $"{n.Name}: {l}")));

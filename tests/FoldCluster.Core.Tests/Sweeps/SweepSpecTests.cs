@@ -97,8 +97,20 @@ public sealed class SweepSpecTests
         Assert.Equal("paper", spec.Profile);
         Assert.Equal([true], spec.Pretraining);
         Assert.Equal(3, spec.MaxAttempts);
+        Assert.Equal(10, spec.MaxLosses);
         Assert.Equal(10, spec.Expand().Count);
         Assert.Equal("iemocap|utterance|0|cmha|AVT|pre|resnet50|1|paper", spec.Expand()[0].Canonical);
+    }
+
+    [Fact]
+    public void Max_losses_is_carried_beside_max_attempts_and_written_only_when_not_the_default()
+    {
+        var spec = SweepSpecParser.Parse(Minimal + "\nmax_losses: 25", "spec.yaml");
+        Assert.Equal(25, spec.MaxLosses);
+        Assert.Contains("\nmax_losses: 25\n", spec.ToYaml(), StringComparison.Ordinal);
+        Assert.Equal(25, SweepSpecParser.Parse(spec.ToYaml(), "again").MaxLosses);
+        // The default is not written: sweeps submitted before the field existed keep their normalised text and hash.
+        Assert.DoesNotContain("max_losses", SweepSpecParser.Parse(Minimal, "spec.yaml").ToYaml(), StringComparison.Ordinal);
     }
 
     [Fact]
@@ -184,10 +196,12 @@ public sealed class SweepSpecTests
         "spec.yaml: field 'folds[1]' (line 9) '10' is not a fold; allowed values: \"all\" or integers 0 to 9")]
     [InlineData("methods: [cmha]", "methods: [cmha]\nmax_attempts: 0",
         "spec.yaml: field 'max_attempts' (line 9) '0' is not an integer from 1 to 100")]
+    [InlineData("methods: [cmha]", "methods: [cmha]\nmax_losses: 1001",
+        "spec.yaml: field 'max_losses' (line 9) '1001' is not an integer from 1 to 1000")]
     [InlineData("methods: [cmha]", "methods: [cmha]\nexclusions: [{colour: red}]",
         "spec.yaml: field 'exclusions[0].colour' (line 9) is not a known field; allowed fields: dataset, layout, split, fold, method, modalities, pretraining, extractor, seed")]
     [InlineData("methods: [cmha]", "methods: [cmha]\nfold: [1]",
-        "spec.yaml: field 'fold' (line 9) is not a known field; allowed fields: name, datasets, methods, modalities, pretraining, folds, split, seeds, profile, training, exclusions, max_attempts, max_jobs, store_features, store_features_folds")]
+        "spec.yaml: field 'fold' (line 9) is not a known field; allowed fields: name, datasets, methods, modalities, pretraining, folds, split, seeds, profile, training, exclusions, max_attempts, max_losses, max_jobs, store_features, store_features_folds")]
     [InlineData("    weights: weights/resnet50.pt\n", "",
         "spec.yaml: field 'datasets[0].weights' (line 3) is missing: extractor 'resnet50' needs a weights file, unless allow_random_weights: true (then results record 'resnet50-random')")]
     [InlineData("name: mine", "name: My Sweep",

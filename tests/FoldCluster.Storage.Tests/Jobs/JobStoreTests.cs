@@ -19,11 +19,11 @@ public sealed class JobStoreTests
         [.. Enumerable.Range(0, utterances).Select(i => new UtterancePrediction($"utt{i:D3}", (Emotion)(i % 4), (Emotion)((i + 1) % 4)))],
         [new EpochReport(1, 1, 2, 0.9, null, null), new EpochReport(2, 1, 3, 0.7, 0.8, 0.45)]);
 
-    private static async Task<(TestDatabase Db, JobStore Jobs, SweepStore Sweeps)> SetUpAsync(int folds = 2, int seeds = 1, int maxAttempts = 3)
+    private static async Task<(TestDatabase Db, JobStore Jobs, SweepStore Sweeps)> SetUpAsync(int folds = 2, int seeds = 1, int maxAttempts = 3, int maxLosses = 10)
     {
         var db = await TestDatabase.CreateAsync();
         var sweeps = new SweepStore(db.DataSource);
-        await sweeps.SubmitAsync(TestSpecs.Small(folds: folds, seeds: seeds, maxAttempts: maxAttempts), "test");
+        await sweeps.SubmitAsync(TestSpecs.Small(folds: folds, seeds: seeds, maxAttempts: maxAttempts, maxLosses: maxLosses), "test");
         return (db, new JobStore(db.DataSource), sweeps);
     }
 
@@ -217,23 +217,115 @@ public sealed class JobStoreTests
         var job = await connection.QuerySingleAsync<(string State, string Error, int Attempt)>("select state, error, attempt from jobs");
         Assert.Equal("failed", job.State);
         Assert.Equal(2, job.Attempt);
-        Assert.Equal("CUDA error: device lost (retry budget of 2 attempts spent)", job.Error);
+        Assert.Equal("CUDA error: device lost (failure budget spent: 2 of max_attempts 2)", job.Error);
         Assert.Equal(2L, await connection.ExecuteScalarAsync<long>("select count(*) from job_attempts where outcome = 'failed'"));
     }
 
     [Fact]
-    public async Task Lost_job_with_spent_budget_fails_instead_of_requeueing()
+    public async Task Lost_job_with_spent_loss_budget_fails_instead_of_requeueing()
+    {
+        var (db, jobs, _) = await SetUpAsync(folds: 1, maxAttempts: 1, maxLosses: 2);
+        await using var _db = db;
+        var first = (await jobs.ClaimNextAsync("node-a", "cpu:0", Lease, default))!;
+        Assert.Equal(1, await jobs.RequeueWorkerAsync("node-a", "node-a downed", default));
+        var second = (await jobs.ClaimNextAsync("node-b", "cpu:0", Lease, default))!;
+        Assert.Equal((first.JobId, 2), (second.JobId, second.Attempt));
+
+        Assert.Equal(1, await jobs.RequeueWorkerAsync("node-b", "node-b downed", default));
+
+        Assert.Null(await jobs.ClaimNextAsync("node-c", "cpu:0", Lease, default));
+        await using var connection = await db.DataSource.OpenConnectionAsync();
+        var row = await connection.QuerySingleAsync<(string State, string Error, int Failures, int Losses)>(
+            "select state, error, failures, losses from jobs where job_id = @JobId", new { first.JobId });
+        Assert.Equal(("failed", "node-b downed (loss budget spent: 2 of max_losses 2)", 0, 2), row);
+    }
+
+    [Fact]
+    public async Task Losses_are_not_failures_a_job_lost_four_times_with_max_attempts_one_still_succeeds()
     {
         var (db, jobs, _) = await SetUpAsync(folds: 1, maxAttempts: 1);
         await using var _db = db;
-        var job = (await jobs.ClaimNextAsync("node-a", "cpu:0", Lease, default))!;
+        // Four losses of both kinds: two workers downed, two leases expired.
+        for (var i = 1; i <= 4; i++)
+        {
+            var expires = i % 2 == 1;
+            var lost = (await jobs.ClaimNextAsync($"node-{i}", "cpu:0", expires ? TimeSpan.FromMilliseconds(1) : Lease, default))!;
+            Assert.Equal(i, lost.Attempt);
+            if (expires)
+            {
+                await Task.Delay(20);
+            }
+            Assert.Equal(1, expires ? await jobs.RequeueExpiredLeasesAsync(default) : await jobs.RequeueWorkerAsync($"node-{i}", "node killed", default));
+        }
+        var last = (await jobs.ClaimNextAsync("node-5", "cpu:0", Lease, default))!;
+        Assert.Equal(StoreResultOutcome.Stored, await jobs.StoreResultAsync(last.JobId, last.Attempt, Outcome(), default));
 
-        Assert.Equal(1, await jobs.RequeueWorkerAsync("node-a", "node-a downed", default));
-
-        Assert.Null(await jobs.ClaimNextAsync("node-b", "cpu:0", Lease, default));
         await using var connection = await db.DataSource.OpenConnectionAsync();
-        var row = await connection.QuerySingleAsync<(string State, string Error)>("select state, error from jobs where job_id = @JobId", new { job.JobId });
-        Assert.Equal(("failed", "node-a downed (retry budget of 1 attempts spent)"), row);
+        var row = await connection.QuerySingleAsync<(string State, int Attempt, int Failures, int Losses)>(
+            "select state, attempt, failures, losses from jobs where job_id = @JobId", new { last.JobId });
+        Assert.Equal(("succeeded", 5, 0, 4), row);
+        Assert.Equal(4L, await connection.ExecuteScalarAsync<long>("select count(*) from job_attempts where outcome = 'lost'"));
+    }
+
+    [Fact]
+    public async Task Retried_claim_after_a_lost_reply_returns_the_same_job_and_attempt()
+    {
+        var (db, jobs, _) = await SetUpAsync(folds: 3);
+        await using var _db = db;
+        var token = Guid.NewGuid();
+        var tries = 0;
+        var log = new List<string>();
+        var options = new DbRetryOptions { FirstDelay = TimeSpan.FromMilliseconds(10), MaxElapsed = TimeSpan.FromSeconds(30) };
+
+        // The first try commits its claim and then loses the reply, as a dropped connection does after the commit.
+        var claimed = await DbRetry.RunAsync(async ct =>
+        {
+            var job = await jobs.ClaimNextAsync("node-a", "cpu:0", Lease, token, ct);
+            if (++tries == 1)
+            {
+                throw new DatabaseUnreachableException("reply lost after the commit", new System.Net.Sockets.SocketException());
+            }
+            return job;
+        }, options, log.Add);
+
+        Assert.Equal(2, tries);
+        Assert.Single(log);
+        Assert.NotNull(claimed);
+        await using var connection = await db.DataSource.OpenConnectionAsync();
+        var running = (await connection.QueryAsync<(long JobId, int Attempt)>("select job_id, attempt from jobs where state = 'running'")).ToList();
+        Assert.Equal([(claimed.JobId, claimed.Attempt)], running);
+        Assert.Equal(1, claimed.Attempt);
+        Assert.Equal(1L, await connection.ExecuteScalarAsync<long>("select count(*) from job_attempts"));
+        Assert.Equal("generated", claimed.Key.Dataset);
+
+        // A new request (new token) claims the next job; the old token repeated again still names the first.
+        var next = (await jobs.ClaimNextAsync("node-a", "cpu:1", Lease, Guid.NewGuid(), default))!;
+        Assert.NotEqual(claimed.JobId, next.JobId);
+        var again = (await jobs.ClaimNextAsync("node-a", "cpu:0", Lease, token, default))!;
+        Assert.Equal((claimed.JobId, claimed.Attempt), (again.JobId, again.Attempt));
+
+        // Once that attempt is over, its token hands out nothing (not a fresh job either).
+        Assert.Equal(StoreResultOutcome.Stored, await jobs.StoreResultAsync(claimed.JobId, claimed.Attempt, Outcome(), default));
+        Assert.Null(await jobs.ClaimNextAsync("node-a", "cpu:0", Lease, token, default));
+        Assert.Equal(1L, await connection.ExecuteScalarAsync<long>("select count(*) from jobs where state = 'queued'"));
+    }
+
+    [Fact]
+    public async Task Extending_running_leases_after_an_outage_keeps_them_from_expiring()
+    {
+        var (db, jobs, _) = await SetUpAsync(folds: 2);
+        await using var _db = db;
+        var expired = (await jobs.ClaimNextAsync("node-a", "cpu:0", TimeSpan.FromMilliseconds(1), default))!;
+        var live = (await jobs.ClaimNextAsync("node-b", "cpu:0", TimeSpan.FromMinutes(10), default))!;
+        await Task.Delay(50);
+
+        Assert.Equal(2, await jobs.ExtendRunningLeasesAsync(TimeSpan.FromMinutes(1), default));
+        Assert.Equal(0, await jobs.RequeueExpiredLeasesAsync(default));
+
+        var leases = (await jobs.RunningJobsAsync(default)).ToDictionary(j => j.JobId, j => j.LeaseExpiresUtc);
+        Assert.InRange(leases[expired.JobId], DateTime.UtcNow.AddSeconds(30), DateTime.UtcNow.AddSeconds(61));
+        // A lease longer than the grace is not shortened.
+        Assert.InRange(leases[live.JobId], DateTime.UtcNow.AddMinutes(9), DateTime.UtcNow.AddMinutes(10.1));
     }
 
     [Fact]

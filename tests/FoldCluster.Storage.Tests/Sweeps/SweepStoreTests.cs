@@ -150,6 +150,9 @@ public sealed class SweepStoreTests
         Assert.Equal((2, 7, 40, "cuda:0"), (running.Stage, running.Epoch, running.EpochsPlanned, running.Slot));
         Assert.Equal(TestSpecs.Small(folds: 6).Expand()[1].Canonical, running.Key);
         Assert.Equal([(d.JobId, "bad corpus")], status.Failed.Select(f => (f.JobId, f.Error)));
+        // Both budgets per job: the failed one spent a failure (not retryable), none lost anything.
+        Assert.Equal((1, 3, 0, 10), status.Failed.Select(f => (f.Failures, f.MaxAttempts, f.Losses, f.MaxLosses)).Single());
+        Assert.Equal((0, 3, 0, 10), (running.Failures, running.MaxAttempts, running.Losses, running.MaxLosses));
         Assert.NotNull(status.MeanJobSeconds);
         Assert.NotNull(status.Eta);
         Assert.Equal(c.JobId, status.Running.Single(r => r.Slot == "cuda:1").JobId);

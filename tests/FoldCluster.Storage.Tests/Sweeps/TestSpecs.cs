@@ -5,7 +5,7 @@ namespace FoldCluster.Storage.Tests;
 /// <summary>Small specs for storage tests: one generated dataset, CMHA, A+V+T, N folds x seeds.</summary>
 internal static class TestSpecs
 {
-    public static SweepSpec Small(string name = "test-sweep", int folds = 2, int seeds = 1, int maxAttempts = 3, string frameSize = "112") =>
+    public static SweepSpec Small(string name = "test-sweep", int folds = 2, int seeds = 1, int maxAttempts = 3, string frameSize = "112", int maxLosses = SweepSpec.DefaultMaxLosses) =>
         SweepSpecParser.Parse($"""
             name: {name}
             datasets:
@@ -22,5 +22,6 @@ internal static class TestSpecs
             profile: tiny
             training: {"{"}stage1_epochs: 2{"}"}
             max_attempts: {maxAttempts}
+            max_losses: {maxLosses}
             """, "test spec");
 }

@@ -55,11 +55,11 @@ internal static class SweepStatusView
         foreach (var r in status.Running)
         {
             text.AppendLine(CultureInfo.InvariantCulture,
-                $"  running  {r.Worker} {r.Slot}  {r.Key}  attempt {r.Attempt}  {Progress(r)}  {Duration(status.Now - r.StartedAt)}");
+                $"  running  {r.Worker} {r.Slot}  {r.Key}  attempt {r.Attempt}  {Progress(r)}  {Duration(status.Now - r.StartedAt)}  {Budgets(r.Failures, r.MaxAttempts, r.Losses, r.MaxLosses)}");
         }
         foreach (var f in status.Failed)
         {
-            text.AppendLine(CultureInfo.InvariantCulture, $"  failed   job {f.JobId} {f.Key} (attempt {f.Attempt}): {f.Error}");
+            text.AppendLine(CultureInfo.InvariantCulture, $"  failed   job {f.JobId} {f.Key} (attempt {f.Attempt}, {Budgets(f.Failures, f.MaxAttempts, f.Losses, f.MaxLosses)}): {f.Error}");
         }
         text.Append(CultureInfo.InvariantCulture, $"ETA: {Duration(status.Eta)}");
         if (status.MeanJobSeconds is { } mean && !s.IsFinished)
@@ -68,6 +68,10 @@ internal static class SweepStatusView
         }
         return text.AppendLine().ToString();
     }
+
+    /// <summary>What a job spent of its two budgets: failures of the work (max_attempts) and losses around it (max_losses).</summary>
+    private static string Budgets(int failures, int maxAttempts, int losses, int maxLosses) =>
+        string.Create(CultureInfo.InvariantCulture, $"failures {failures}/{maxAttempts}, losses {losses}/{maxLosses}");
 
     public static string JsonObject(SweepStatus status)
     {
@@ -93,8 +97,16 @@ internal static class SweepStatusView
                 epochs_planned = r.EpochsPlanned,
                 started_at = r.StartedAt,
                 elapsed_seconds = Math.Round((status.Now - r.StartedAt).TotalSeconds, 1),
+                failures = r.Failures,
+                max_attempts = r.MaxAttempts,
+                losses = r.Losses,
+                max_losses = r.MaxLosses,
             }),
-            failed = status.Failed.Select(f => new { job_id = f.JobId, key = f.Key, attempt = f.Attempt, error = f.Error }),
+            failed = status.Failed.Select(f => new
+            {
+                job_id = f.JobId, key = f.Key, attempt = f.Attempt, error = f.Error,
+                failures = f.Failures, max_attempts = f.MaxAttempts, losses = f.Losses, max_losses = f.MaxLosses,
+            }),
             mean_job_seconds = status.MeanJobSeconds is { } m ? Math.Round(m, 2) : (double?)null,
             eta_seconds = status.Eta is { } eta ? Math.Round(eta.TotalSeconds, 1) : (double?)null,
         }, Json);

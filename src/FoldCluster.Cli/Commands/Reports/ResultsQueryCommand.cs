@@ -118,7 +118,7 @@ public sealed class ResultsQueryCommand : Command<ResultsQuerySettings>
     private static readonly string[] JobColumns =
     [
         "job_id", "dataset", "split", "fold", "method", "modalities", "pretrained", "extractor", "seed", "profile",
-        "state", "attempts", "ua", "wa", "macro_f1", "weighted_f1", "best_epoch", "seconds",
+        "state", "attempts", "failures", "losses", "ua", "wa", "macro_f1", "weighted_f1", "best_epoch", "seconds",
     ];
 
     /// <summary>Where and how each result was computed (sql/0005); in csv and json only, the terminal table stays narrow.</summary>
@@ -138,7 +138,7 @@ public sealed class ResultsQueryCommand : Command<ResultsQuerySettings>
     private static object?[] Values(JobResultRow r) =>
     [
         r.JobId, r.Dataset, r.Split, r.Fold, r.Method, r.Modalities, r.Pretrained, r.Extractor, r.Seed, r.Profile,
-        r.State, r.Attempts, r.Ua, r.Wa, r.MacroF1, r.WeightedF1, r.BestEpoch, r.Seconds,
+        r.State, r.Attempts, r.Failures, r.Losses, r.Ua, r.Wa, r.MacroF1, r.WeightedF1, r.BestEpoch, r.Seconds,
     ];
 
     private static object?[] ProvenanceValues(JobResultRow r) =>

@@ -1,0 +1,23 @@
+using FoldCluster.Core;
+using FoldCluster.Storage.Jobs;
+
+namespace FoldCluster.Cluster.Tests.Actors;
+
+/// <summary>
+/// The real <see cref="JobStore"/> behind an overridable front, for tests that add one real-world condition to one
+/// call (a slow store, the database away for a while) while everything else reaches PostgreSQL unchanged.
+/// </summary>
+public abstract class DelegatingJobStore(JobStore inner) : IJobStore
+{
+    public virtual Task<ClaimedJob?> ClaimNextAsync(string worker, string slot, TimeSpan lease, CancellationToken ct) => inner.ClaimNextAsync(worker, slot, lease, ct);
+    public virtual Task<ClaimedJob?> ClaimNextAsync(string worker, string slot, TimeSpan lease, Guid claimToken, CancellationToken ct) => inner.ClaimNextAsync(worker, slot, lease, claimToken, ct);
+    public virtual Task<bool> RenewLeaseAsync(long jobId, int attempt, TimeSpan lease, int? stage, int? epoch, CancellationToken ct) => inner.RenewLeaseAsync(jobId, attempt, lease, stage, epoch, ct);
+    public virtual Task<bool> RecordEpochAsync(long jobId, int attempt, EpochReport epoch, TimeSpan lease, CancellationToken ct) => inner.RecordEpochAsync(jobId, attempt, epoch, lease, ct);
+    public virtual Task<StoreResultOutcome> StoreResultAsync(long jobId, int attempt, TrainingOutcome outcome, CancellationToken ct) => inner.StoreResultAsync(jobId, attempt, outcome, ct);
+    public virtual Task<bool> FailAsync(long jobId, int attempt, string error, bool retryable, CancellationToken ct) => inner.FailAsync(jobId, attempt, error, retryable, ct);
+    public virtual Task<int> RequeueWorkerAsync(string worker, string reason, CancellationToken ct) => inner.RequeueWorkerAsync(worker, reason, ct);
+    public virtual Task<int> RequeueExpiredLeasesAsync(CancellationToken ct) => inner.RequeueExpiredLeasesAsync(ct);
+    public virtual Task<int> ExtendRunningLeasesAsync(TimeSpan grace, CancellationToken ct) => inner.ExtendRunningLeasesAsync(grace, ct);
+    public virtual Task<IReadOnlyList<RunningJob>> RunningJobsAsync(CancellationToken ct) => inner.RunningJobsAsync(ct);
+    public virtual Task<bool> IsCurrentAsync(long jobId, int attempt, CancellationToken ct) => inner.IsCurrentAsync(jobId, attempt, ct);
+}

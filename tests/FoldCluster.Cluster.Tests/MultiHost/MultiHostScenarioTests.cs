@@ -1,0 +1,153 @@
+using System.Diagnostics;
+using Dapper;
+using FoldCluster.Cluster.Tests.MultiProcess;
+using Xunit.Abstractions;
+
+namespace FoldCluster.Cluster.Tests.MultiHost;
+
+/// <summary>
+/// DESIGN.md section 8 across real hosts: network namespaces with a cluster bridge and a database bridge, PostgreSQL
+/// on its own host with password authentication, `foldcluster node` processes bound to their hosts' addresses.
+/// Each scenario runs a simulated sweep whose jobs span the event and ends with every job succeeded exactly once.
+/// They need root; without it each test is skipped with the reason. Run one after another with the other
+/// multi-process tests (they share the cores).
+/// </summary>
+[Collection(ClusterProcesses.Name)]
+public sealed class MultiHostScenarioTests(LabFixture fixture, ITestOutputHelper output) : IClassFixture<LabFixture>
+{
+    /// <summary>
+    /// Long jobs for the cluster events: a job running at the cut is still running when the failure detector and the
+    /// split-brain resolver act (about 7-10 s), so its requeue is part of the scenario. 10 jobs on 6 slots: two waves.
+    /// </summary>
+    private const double LongJob = 20;
+    private const int LongJobs = 10;
+
+    /// <summary>Short jobs for the database events: the jobs running at the event wait for the database and go on.</summary>
+    private const double ShortJob = 1.5;
+
+    private static string Trainer(double seconds) => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"simulated:{seconds}");
+
+    /// <summary>A scenario under way: its cluster, its sweep, the undisturbed makespan of that sweep's shape, its clock.</summary>
+    private sealed record Run(LabCluster Cluster, long SweepId, int Jobs, TimeSpan Undisturbed, Stopwatch Clock) : IDisposable
+    {
+        public void Dispose() => Cluster.Dispose();
+    }
+
+    /// <summary>Starts three nodes, measures the undisturbed run once, submits the scenario's sweep and waits until
+    /// its jobs are under way (every slot busy for long jobs, a first wave stored for short ones).</summary>
+    private async Task<Run> BeginAsync(string scenario, double jobSeconds, int jobs)
+    {
+        Skip.If(fixture.Unavailable is not null, fixture.Unavailable);
+        var cluster = await LabCluster.CreateAsync(fixture, scenario, output);
+        cluster.StartThree(Trainer(jobSeconds));
+        var clock = Stopwatch.StartNew();
+        var undisturbed = cluster.Undisturbed(jobs, jobSeconds);
+        var sweep = await cluster.SubmitAsync(scenario, jobs);
+        if (jobSeconds >= LongJob)
+        {
+            cluster.WaitForRunning(sweep.SweepId, 6, TimeSpan.FromSeconds(60));
+        }
+        else
+        {
+            cluster.WaitForResults(sweep.SweepId, 6, TimeSpan.FromSeconds(60));
+        }
+        return new Run(cluster, sweep.SweepId, jobs, undisturbed, clock);
+    }
+
+    /// <summary>Every job succeeded exactly once (none failed); prints the scenario's figures.</summary>
+    private static void Finish(Run run, string scenario, DateTime eventAt)
+    {
+        run.Cluster.WaitForSweep(run.SweepId, TimeSpan.FromMinutes(4));
+        SweepInvariants.ExactlyOneResultPerJob(run.Cluster.DataSource, run.SweepId, run.Jobs);
+        run.Cluster.Report(scenario, run.Cluster.Measure(run.SweepId, eventAt), run.Undisturbed, run.Clock.Elapsed);
+    }
+
+    private static void NoJobRanTwice(Run run)
+    {
+        using var c = run.Cluster.DataSource.OpenConnection();
+        Assert.Equal(0, c.ExecuteScalar<int>("select count(*)::int from job_attempts a join jobs j using (job_id) where j.sweep_id = @sweepId and a.attempt > 1",
+            new { sweepId = run.SweepId }));
+    }
+
+    [SkippableFact]
+    public async Task S1_a_worker_host_cut_off_mid_sweep_then_restored_and_restarted()
+    {
+        using var run = await BeginAsync("s1", LongJob, LongJobs);
+        var cutAt = run.Cluster.Now();
+        fixture.Lab.CutCluster(3);
+        // The majority (h1, h2) downs h3 and requeues its jobs; h3 downs itself. Then the link and the node come back.
+        await Task.Delay(TimeSpan.FromSeconds(15));
+        fixture.Lab.RestoreCluster(3);
+        run.Cluster.StartNode(3, "worker", Trainer(LongJob));
+        Finish(run, "scenario 1 (worker host cut, restored, restarted)", cutAt);
+    }
+
+    [SkippableFact]
+    public async Task S2_the_coordinator_host_cut_off_while_its_database_link_stays_up()
+    {
+        using var run = await BeginAsync("s2", LongJob, LongJobs);
+        var cutAt = run.Cluster.Now();
+        fixture.Lab.CutCluster(1);
+        // Two coordinators for a while: h1 still dispatches to its own slots until it downs itself; h2 takes over on
+        // the majority side. h1's late results are fenced off once its jobs were requeued.
+        Assert.True(run.Cluster.Node(2).WaitForLine(l => l.Contains("this node is now the coordinator", StringComparison.Ordinal), TimeSpan.FromSeconds(60)),
+            run.Cluster.Tail());
+        await Task.Delay(TimeSpan.FromSeconds(5));
+        fixture.Lab.RestoreCluster(1);
+        run.Cluster.StartNode(1, "coordinator,worker", Trainer(LongJob));
+        Finish(run, "scenario 2 (coordinator host cut, database link up)", cutAt);
+    }
+
+    [SkippableFact]
+    public async Task S3_the_database_host_unreachable_for_60_s_three_times_and_no_job_runs_twice()
+    {
+        using var run = await BeginAsync("s3", ShortJob, 60);
+        var firstCut = run.Cluster.Now();
+        for (var outage = 1; outage <= 3; outage++)
+        {
+            if (outage > 1)
+            {
+                run.Cluster.WaitForResults(run.SweepId, 6 * outage, TimeSpan.FromSeconds(120));
+            }
+            fixture.Lab.CutDatabase();
+            // Ten leases long: every running lease runs out while its worker cannot renew it.
+            await Task.Delay(TimeSpan.FromSeconds(60));
+            fixture.Lab.RestoreDatabase();
+            output.WriteLine($"outage {outage} over at {run.Clock.Elapsed.TotalSeconds:0} s with {run.Cluster.Results(run.SweepId)} results");
+        }
+        Finish(run, "scenario 3 (database host unreachable 3 x 60 s)", firstCut);
+        NoJobRanTwice(run);
+    }
+
+    [SkippableFact]
+    public async Task S4_PostgreSQL_killed_with_SIGKILL_mid_sweep_and_restarted()
+    {
+        using var run = await BeginAsync("s4", ShortJob, 40);
+        var killedAt = run.Cluster.Now();
+        fixture.Postgres.Kill();
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        fixture.Postgres.Restart();
+        Finish(run, "scenario 4 (PostgreSQL SIGKILL and restart)", killedAt);
+    }
+
+    [SkippableFact]
+    public async Task S5_every_node_cut_off_from_every_other_then_all_restarted_runs_no_finished_job_again()
+    {
+        using var run = await BeginAsync("s5", LongJob, LongJobs);
+        var cutAt = run.Cluster.Now();
+        for (var host = 1; host <= LabFixture.NodeHosts; host++)
+        {
+            fixture.Lab.CutCluster(host);
+        }
+        // No side has a majority: keep-majority downs every node. Then everything comes back.
+        await Task.Delay(TimeSpan.FromSeconds(15));
+        for (var host = 1; host <= LabFixture.NodeHosts; host++)
+        {
+            fixture.Lab.RestoreCluster(host);
+            run.Cluster.StopNode(host);
+        }
+        run.Cluster.StartThree(Trainer(LongJob));
+        Finish(run, "scenario 5 (full split, all restarted)", cutAt);
+        Assert.Equal(0, run.Cluster.AttemptsAfterSuccess(run.SweepId));
+    }
+}
