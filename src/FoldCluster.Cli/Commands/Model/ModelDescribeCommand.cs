@@ -7,23 +7,8 @@ using Spectre.Console.Cli;
 
 namespace FoldCluster.Cli.Commands.Model;
 
-public sealed class ModelDescribeSettings : CommandSettings
+public sealed class ModelDescribeSettings : ModelChoiceSettings
 {
-    [CommandOption("--method <METHOD>")]
-    [Description("Fusion method: concat, tfn, mult, cmha; none for a single modality.")]
-    [DefaultValue("cmha")]
-    public string Method { get; init; } = "cmha";
-
-    [CommandOption("--modalities <SET>")]
-    [Description("A, V, T, AV, AT, VT or AVT.")]
-    [DefaultValue("AVT")]
-    public string Modalities { get; init; } = "AVT";
-
-    [CommandOption("--profile <NAME>")]
-    [Description("Training profile: paper or tiny.")]
-    [DefaultValue("paper")]
-    public string Profile { get; init; } = "paper";
-
     [CommandOption("--video-width <W>")]
     [Description("Features per video frame: 2048 (ResNet-50) or 4096 (VGG-Face).")]
     [DefaultValue(2048)]
@@ -33,10 +18,6 @@ public sealed class ModelDescribeSettings : CommandSettings
     [Description("Levels of the module tree to print (1 = the top-level parts).")]
     [DefaultValue(3)]
     public int Depth { get; init; } = 3;
-
-    [CommandOption("--set <KEY=VALUE>")]
-    [Description("Override a profile setting (repeatable), as for train.")]
-    public string[] Set { get; init; } = [];
 
     [CommandOption("--json")]
     [Description("Print the card as one JSON document on stdout.")]
@@ -50,7 +31,7 @@ public sealed class ModelDescribeCommand : Command<ModelDescribeSettings>
 
     public override int Execute(CommandContext context, ModelDescribeSettings settings, CancellationToken cancellationToken)
     {
-        var overrides = new TrainSettings { Set = settings.Set }.Overrides();
+        var overrides = settings.Overrides();
         var profile = TrainingProfile.Get(settings.Profile).WithOverrides(overrides);
         var modalities = ModalitySet.Parse(settings.Modalities);
         EmotionModel.CheckMethod(settings.Method, modalities);
