@@ -46,7 +46,7 @@ public sealed class EmotionModel : nn.Module<ModelInputs, Tensor>, IFlopCounted
         {
             textEncoder = new TextEncoder(profile, generator);
         }
-        fusion = modalities.Count > 1 ? FusionModule.Create(Method, modalities.Count, profile, generator) : null;
+        fusion = modalities.Count > 1 ? FusionModule.Create(Method, modalities, profile, generator) : null;
         if (modalities.HasAudio)
         {
             audioDecoder = new AudioDecoder(profile);

@@ -22,15 +22,38 @@ public abstract class FusionModule : nn.Module<Tensor[], Tensor>, IFlopCounted
     /// <summary>The method name for a single modality: no fusion.</summary>
     public const string NoFusion = "none";
 
-    public static FusionModule Create(string method, int modalityCount, TrainingProfile profile, Generator generator) =>
+    public static FusionModule Create(string method, ModalitySet modalities, TrainingProfile profile, Generator generator) =>
         method switch
         {
-            "concat" => new ConcatFusion(modalityCount, profile.Latent),
-            "tfn" => new TensorFusion(modalityCount, profile, generator),
-            "mult" => new MultimodalTransformerFusion(modalityCount, profile, generator),
-            "cmha" => new CascadeMultiHeadAttention(modalityCount, profile, generator),
+            "concat" => new ConcatFusion(modalities.Count, profile.Latent),
+            "tfn" => new TensorFusion(modalities, profile, generator),
+            "mult" => new MultimodalTransformerFusion(modalities, profile, generator),
+            "cmha" => new CascadeMultiHeadAttention(modalities.Count, profile, generator),
             _ => throw new BadInputException($"fusion method '{method}' is not known: expected one of {string.Join(", ", Methods)}"),
         };
 
     protected static long Steps => FeatureSet.SequenceLength;
+
+    /// <summary>The present modalities' letters in the order their codes arrive (A, V, T).</summary>
+    protected static char[] Present(ModalitySet modalities)
+    {
+        var present = new List<char>(3);
+        if (modalities.HasAudio)
+        {
+            present.Add('A');
+        }
+        if (modalities.HasVideo)
+        {
+            present.Add('V');
+        }
+        if (modalities.HasText)
+        {
+            present.Add('T');
+        }
+        if (present.Count < 2)
+        {
+            throw new ArgumentException($"a fusion module fuses two or three modalities, not {modalities}", nameof(modalities));
+        }
+        return [.. present];
+    }
 }

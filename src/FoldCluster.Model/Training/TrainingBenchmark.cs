@@ -52,7 +52,7 @@ public static class TrainingBenchmark
         manual_seed(seed);
         using var model = new EmotionModel(set, method, videoWidth, profile, generator);
         model.train();
-        using var optimizer = optim.Adam(model.ClassificationParameters(), lr: profile.LearningRate, weight_decay: profile.WeightDecay);
+        using var optimizer = PaperAdam.Create(model.ClassificationParameters(), profile.LearningRate, profile.WeightDecay);
         var n = profile.BatchSize;
         using var audio = set.HasAudio ? randn(n, FeatureSet.AudioChannels, FeatureSet.MelBands, FeatureSet.AudioFrames) : null;
         using var video = set.HasVideo ? randn(n, FeatureSet.SequenceLength, videoWidth) : null;

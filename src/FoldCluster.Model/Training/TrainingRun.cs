@@ -113,8 +113,7 @@ internal sealed class TrainingRun : IDisposable
     /// <summary>Trains one stage; returns its best epoch (1-based) after loading that epoch's weights.</summary>
     private int RunStage(int stage, int epochs)
     {
-        var parameters = (stage == 1 ? Model.ReconstructionParameters() : Model.ClassificationParameters()).ToList();
-        using var optimizer = optim.Adam(parameters, lr: Profile.LearningRate, weight_decay: Profile.WeightDecay);
+        using var optimizer = CreateOptimizer(stage);
         Dictionary<string, Tensor>? best = null;
         var bestScore = double.NegativeInfinity;
         var bestLoss = double.PositiveInfinity;
@@ -170,6 +169,13 @@ internal sealed class TrainingRun : IDisposable
         {
             Dispose(best);
         }
+    }
+
+    /// <summary>The optimiser of a stage: the paper's Adam over the parameters that stage trains.</summary>
+    internal Adam CreateOptimizer(int stage)
+    {
+        var parameters = (stage == 1 ? Model.ReconstructionParameters() : Model.ClassificationParameters()).ToList();
+        return PaperAdam.Create(parameters, Profile.LearningRate, Profile.WeightDecay);
     }
 
     private double TrainEpoch(int stage, OptimizerHelper optimizer)

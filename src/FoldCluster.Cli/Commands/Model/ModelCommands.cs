@@ -11,6 +11,13 @@ public static class ModelCommands
         config.AddCommand<TrainCommand>("train")
             .WithDescription("Train and test one job (fold x method x modalities) in this process.")
             .WithExample("train", "--synthetic-features", "600", "--method", "cmha", "--modalities", "AVT", "--fold", "0", "--profile", "tiny", "--seed", "1", "--json");
+        config.AddBranch("model", model =>
+        {
+            model.SetDescription("Describe the model of a Table II row.");
+            model.AddCommand<ModelDescribeCommand>("describe")
+                .WithDescription("The model card: module tree with parameters and FLOPs, optimiser, initialisation, the baseline's reference and the differences from it.")
+                .WithExample("model", "describe", "--method", "mult", "--modalities", "AVT", "--profile", "paper", "--json");
+        });
     }
 
     public static void RegisterBench(IConfigurator<CommandSettings> bench)

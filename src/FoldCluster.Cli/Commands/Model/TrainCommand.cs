@@ -7,7 +7,7 @@ using Spectre.Console.Cli;
 
 namespace FoldCluster.Cli.Commands.Model;
 
-public sealed class TrainSettings : CommandSettings
+public sealed class TrainSettings : ModelChoiceSettings
 {
     [CommandOption("--synthetic-features <COUNT>")]
     [Description("Train on a generated feature set of COUNT utterances (real shapes; classes need several modalities).")]
@@ -21,16 +21,6 @@ public sealed class TrainSettings : CommandSettings
     [Description("Dataset name inside the feature cache (with --features).")]
     public string? Dataset { get; init; }
 
-    [CommandOption("--method <METHOD>")]
-    [Description("Fusion method: concat, tfn, mult, cmha; none for a single modality.")]
-    [DefaultValue("cmha")]
-    public string Method { get; init; } = "cmha";
-
-    [CommandOption("--modalities <SET>")]
-    [Description("A, V, T, AV, AT, VT or AVT.")]
-    [DefaultValue("AVT")]
-    public string Modalities { get; init; } = "AVT";
-
     [CommandOption("--fold <K>")]
     [Description("Test fold 0-9 (validation is fold K+1 mod 10).")]
     [DefaultValue(0)]
@@ -40,11 +30,6 @@ public sealed class TrainSettings : CommandSettings
     [Description("utterance (stratified, the paper's) or speaker.")]
     [DefaultValue("utterance")]
     public string Split { get; init; } = "utterance";
-
-    [CommandOption("--profile <NAME>")]
-    [Description("Training profile: paper or tiny.")]
-    [DefaultValue("paper")]
-    public string Profile { get; init; } = "paper";
 
     [CommandOption("--seed <SEED>")]
     [DefaultValue(1)]
@@ -63,10 +48,6 @@ public sealed class TrainSettings : CommandSettings
     [Description("libtorch threads (default: all cores).")]
     public int? Threads { get; init; }
 
-    [CommandOption("--set <KEY=VALUE>")]
-    [Description("Override a profile setting (repeatable): epochs_stage1, epochs_stage2, batch_size, lr, weight_decay, dropout, latent, heads, patience, ...")]
-    public string[] Set { get; init; } = [];
-
     [CommandOption("--json")]
     [Description("Print the final metrics as one JSON line on stdout.")]
     public bool Json { get; init; }
@@ -82,22 +63,6 @@ public sealed class TrainSettings : CommandSettings
             return Spectre.Console.ValidationResult.Error("--features needs --dataset NAME");
         }
         return Spectre.Console.ValidationResult.Success();
-    }
-
-    /// <summary>Parses the repeated --set KEY=VALUE options.</summary>
-    public IReadOnlyDictionary<string, string> Overrides()
-    {
-        var overrides = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
-        foreach (var item in Set)
-        {
-            var eq = item.IndexOf('=', StringComparison.Ordinal);
-            if (eq <= 0)
-            {
-                throw new BadInputException($"--set '{item}' is not valid: expected KEY=VALUE");
-            }
-            overrides[item[..eq].Trim()] = item[(eq + 1)..].Trim();
-        }
-        return overrides;
     }
 }
 
