@@ -1,3 +1,4 @@
+using FoldCluster.Model.Training;
 using FoldCluster.Core;
 using FoldCluster.Core.Analysis;
 using FoldCluster.Model.Layers;
@@ -70,7 +71,7 @@ public static class DeepCca
         SeededInit.Apply(netX, generator);
         SeededInit.Apply(netY, generator);
         var parameters = netX.parameters().Concat(netY.parameters()).ToList();
-        using var optimizer = optim.Adam(parameters, lr: options.LearningRate, beta1: 0.9, beta2: 0.999, eps: 1e-8);
+        using var optimizer = PaperAdam.Create(parameters, options.LearningRate, weightDecay: 0);
         var allX = AnalysisTensors.ToTensor(xs);
         var allY = AnalysisTensors.ToTensor(ys);
         var curve = new double[options.Epochs];

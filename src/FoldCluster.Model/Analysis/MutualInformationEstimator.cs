@@ -1,3 +1,4 @@
+using FoldCluster.Model.Training;
 using FoldCluster.Core;
 using FoldCluster.Core.Analysis;
 using FoldCluster.Model.Layers;
@@ -67,7 +68,7 @@ public static class MutualInformationEstimator
             ("elu2", nn.ELU()),
             ("linear3", nn.Linear(options.Hidden, 1)));
         SeededInit.Apply(network, generator);
-        using var optimizer = optim.Adam(network.parameters(), lr: options.LearningRate, beta1: 0.9, beta2: 0.999, eps: 1e-8);
+        using var optimizer = PaperAdam.Create(network.parameters(), options.LearningRate, weightDecay: 0);
         var raw = new double[options.Steps];
         var logAverage = double.NaN;
         var joint = new float[batch * (dx + dy)];
