@@ -247,7 +247,7 @@ public sealed class DashboardQueries(NpgsqlDataSource dataSource)
     }
 
     /// <summary>
-    /// Jobs of the sweep, running then failed ones first, then the rest by job number; losses = attempts lost. Each
+    /// Jobs of the sweep, running then failed ones first, then the rest by job number; losses = the job's loss count (the budget `sweep status` shows). Each
     /// state is read through the (state, sweep, job) index, so a page costs the same for 100 or 100,000 jobs.
     /// </summary>
     public async Task<IReadOnlyList<JobListRow>> JobsAsync(long sweepId, JobFilter filter, int limit, int offset, CancellationToken ct)
@@ -270,7 +270,7 @@ public sealed class DashboardQueries(NpgsqlDataSource dataSource)
                    j.pretrained as Pretrained, j.extractor as Extractor, j.seed as Seed, j.state as State,
                    j.attempt as Attempt, j.worker as Worker, j.slot as Slot, j.stage as Stage, j.epoch as Epoch,
                    r.ua as Ua, j.error as Error,
-                   (select count(*) from job_attempts a where a.job_id = j.job_id and a.outcome = 'lost')::int as Losses
+                   j.losses as Losses
             from page p
             join jobs j on j.job_id = p.job_id
             left join results r on r.job_id = j.job_id
