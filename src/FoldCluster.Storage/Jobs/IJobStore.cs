@@ -16,6 +16,12 @@ public sealed record ClaimedJob(
 /// <summary>A job that PostgreSQL says is running (used when a coordinator rebuilds its state).</summary>
 public sealed record RunningJob(long JobId, int Attempt, string Worker, string Slot, DateTime LeaseExpiresUtc);
 
+/// <summary>One slot's request for a job; the token makes a retried claim return what the first try claimed.</summary>
+public sealed record ClaimRequest(string Worker, string Slot, Guid Token);
+
+/// <summary>One attempt whose lease a worker's heartbeat renews, with the stage/epoch it reached (null: unchanged).</summary>
+public sealed record LeaseRenewal(long JobId, int Attempt, int? Stage, int? Epoch);
+
 public enum StoreResultOutcome
 {
     /// <summary>The attempt was current; result, confusion and predictions are stored and the job succeeded.</summary>
@@ -42,6 +48,20 @@ public interface IJobStore
     /// nothing new; else null.
     /// </summary>
     Task<ClaimedJob?> ClaimNextAsync(string worker, string slot, TimeSpan lease, Guid claimToken, CancellationToken ct);
+
+    /// <summary>
+    /// Several claims in one database round trip: answer i is the job claimed for request i, or null when the queue
+    /// ran dry. Each job is handed out to one request only and fenced like a single claim (its own attempt and
+    /// lease); repeating the batch with the same tokens (a retry after a lost reply) returns what the first try
+    /// claimed and claims nothing new.
+    /// </summary>
+    Task<IReadOnlyList<ClaimedJob?>> ClaimBatchAsync(IReadOnlyList<ClaimRequest> requests, TimeSpan lease, CancellationToken ct);
+
+    /// <summary>
+    /// A worker's heartbeat for all its attempts in one statement: extends each current attempt's lease and records
+    /// its stage/epoch. Returns the attempts that are current; the others are fenced off and changed nothing.
+    /// </summary>
+    Task<IReadOnlySet<(long JobId, int Attempt)>> RenewLeasesAsync(IReadOnlyList<LeaseRenewal> renewals, TimeSpan lease, CancellationToken ct);
 
     /// <summary>Heartbeat: extends the lease and records the stage/epoch. False when the attempt is not current.</summary>
     Task<bool> RenewLeaseAsync(long jobId, int attempt, TimeSpan lease, int? stage, int? epoch, CancellationToken ct);

@@ -21,75 +21,122 @@ public sealed class JobStore(NpgsqlDataSource dataSource) : IJobStore
     private sealed record JobState(string State, int Attempt);
 
     private sealed record ClaimRow(
-        long JobId, int Attempt, long SweepId, string SweepName, string Dataset, string Split, int Fold, string Method,
+        long N, long JobId, int Attempt, long SweepId, string SweepName, string Dataset, string Split, int Fold, string Method,
         string Modalities, bool Pretrained, string Extractor, int Seed, string Profile, DateTime LeaseExpiresAt);
 
     public Task<ClaimedJob?> ClaimNextAsync(string worker, string slot, TimeSpan lease, CancellationToken ct) =>
         ClaimNextAsync(worker, slot, lease, Guid.NewGuid(), ct);
 
-    public async Task<ClaimedJob?> ClaimNextAsync(string worker, string slot, TimeSpan lease, Guid claimToken, CancellationToken ct)
+    public async Task<ClaimedJob?> ClaimNextAsync(string worker, string slot, TimeSpan lease, Guid claimToken, CancellationToken ct) =>
+        (await ClaimBatchAsync([new ClaimRequest(worker, slot, claimToken)], lease, ct).ConfigureAwait(false))[0];
+
+    public async Task<IReadOnlyList<ClaimedJob?>> ClaimBatchAsync(IReadOnlyList<ClaimRequest> requests, TimeSpan lease, CancellationToken ct)
     {
-        ArgumentException.ThrowIfNullOrEmpty(worker);
-        ArgumentException.ThrowIfNullOrEmpty(slot);
-        while (true)
+        ArgumentNullException.ThrowIfNull(requests);
+        foreach (var r in requests)
+        {
+            ArgumentException.ThrowIfNullOrEmpty(r.Worker);
+            ArgumentException.ThrowIfNullOrEmpty(r.Slot);
+        }
+        if (requests.Select(r => r.Token).Distinct().Count() != requests.Count)
+        {
+            throw new ArgumentException("every claim request of a batch needs its own token", nameof(requests));
+        }
+        var jobs = new ClaimedJob?[requests.Count];
+        var open = Enumerable.Range(0, requests.Count).ToList();
+        var tokens = requests.Select(r => r.Token).ToArray();
+        while (open.Count > 0)
         {
             await using var connection = await Database.OpenAsync(dataSource, ct).ConfigureAwait(false);
-            // One statement, so one round trip and atomic on its own: pick, hand out (attempt + 1), record the attempt
-            // with the request's claim token. A token seen before means this is a retry of a claim whose reply was lost:
-            // it hands out the attempt that claim produced (if still running) and claims nothing new.
-            // skip locked: concurrent claimers each take a different row instead of queueing behind one lock.
-            var row = await connection.QuerySingleOrDefaultAsync<ClaimRow>(new CommandDefinition("""
-                with earlier as (
-                    select a.job_id, a.attempt from job_attempts a where a.claim_token = @claimToken
-                ), next as (
-                    select j.job_id
-                    from jobs j join sweeps s on s.sweep_id = j.sweep_id
-                    where j.state = 'queued' and s.state = 'active' and not exists (select 1 from earlier)
-                    order by j.job_id
-                    limit 1
-                    for update of j skip locked
-                ), claimed as (
-                    update jobs j
-                    set state = 'running', attempt = j.attempt + 1, worker = @worker, slot = @slot,
-                        lease_expires_at = now() + make_interval(secs => @leaseSeconds), stage = null, epoch = null,
-                        epochs_planned = null, error = null, started_at = now(), finished_at = null
-                    from next
-                    where j.job_id = next.job_id
-                    returning j.*
-                ), attempt as (
-                    insert into job_attempts (job_id, attempt, worker, slot, claim_token)
-                    select job_id, attempt, @worker, @slot, @claimToken from claimed
-                ), again as (
-                    select j.* from jobs j join earlier e on e.job_id = j.job_id and e.attempt = j.attempt
-                    where j.state = 'running' and j.worker = @worker and j.slot = @slot
-                )
-                select c.job_id as JobId, c.attempt as Attempt, c.sweep_id as SweepId, s.name as SweepName,
-                       c.dataset as Dataset, c.split as Split, c.fold as Fold, c.method as Method,
-                       c.modalities as Modalities, c.pretrained as Pretrained, c.extractor as Extractor,
-                       c.seed as Seed, c.profile as Profile, c.lease_expires_at as LeaseExpiresAt
-                from (select * from claimed union all select * from again) c join sweeps s on s.sweep_id = c.sweep_id
-                """, new { worker, slot, leaseSeconds = lease.TotalSeconds, claimToken }, cancellationToken: ct)).ConfigureAwait(false);
-            if (row is null)
+            var rows = await ClaimRowsAsync(connection, [.. open.Select(i => requests[i] with { Token = tokens[i] })], lease, ct).ConfigureAwait(false);
+            var unusable = new List<int>();
+            foreach (var row in rows)
             {
-                return null;
+                var index = open[(int)row.N - 1];
+                var key = new JobKey(row.Dataset, row.Split, row.Fold, row.Method, row.Modalities, row.Pretrained, row.Extractor, row.Seed, row.Profile);
+                var spec = await SpecAsync(connection, row.SweepId, ct).ConfigureAwait(false);
+                var dataset = spec?.DatasetFor(key);
+                if (dataset is null)
+                {
+                    // The stored spec does not describe this job (edited by hand?): fail it with the reason rather than
+                    // handing out a job no worker can run, and look for another one for this request.
+                    var reason = spec is null
+                        ? $"the stored spec of sweep '{row.SweepName}' cannot be read"
+                        : $"the spec of sweep '{row.SweepName}' has no dataset '{key.Dataset}' with extractor '{key.Extractor}'";
+                    await FailAsync(row.JobId, row.Attempt, reason, retryable: false, ct).ConfigureAwait(false);
+                    unusable.Add(index);
+                    continue;
+                }
+                jobs[index] = new ClaimedJob(row.JobId, row.Attempt, row.SweepId, row.SweepName, key, dataset.ToSource(),
+                    spec!.OverridesFor(dataset, key), DateTime.SpecifyKind(row.LeaseExpiresAt, DateTimeKind.Utc));
             }
-
-            var key = new JobKey(row.Dataset, row.Split, row.Fold, row.Method, row.Modalities, row.Pretrained, row.Extractor, row.Seed, row.Profile);
-            var spec = await SpecAsync(connection, row.SweepId, ct).ConfigureAwait(false);
-            var dataset = spec?.DatasetFor(key);
-            if (dataset is null)
+            // A request whose job could not be used asks again under a new token (its old one names the failed attempt).
+            foreach (var i in unusable)
             {
-                // The stored spec does not describe this job (edited by hand?): fail it with the reason rather than
-                // handing out a job no worker can run, and look for the next one.
-                var reason = spec is null
-                    ? $"the stored spec of sweep '{row.SweepName}' cannot be read"
-                    : $"the spec of sweep '{row.SweepName}' has no dataset '{key.Dataset}' with extractor '{key.Extractor}'";
-                await FailAsync(row.JobId, row.Attempt, reason, retryable: false, ct).ConfigureAwait(false);
-                continue;
+                tokens[i] = Guid.NewGuid();
             }
-            return new ClaimedJob(row.JobId, row.Attempt, row.SweepId, row.SweepName, key, dataset.ToSource(),
-                spec!.OverridesFor(dataset, key), DateTime.SpecifyKind(row.LeaseExpiresAt, DateTimeKind.Utc));
+            open = unusable;
         }
+        return jobs;
+    }
+
+    /// <summary>
+    /// One statement, so one round trip and atomic on its own, for the whole batch: pick up to one queued job per
+    /// request, hand each out (attempt + 1) to its request's worker slot and record the attempt with the request's
+    /// claim token. Tokens seen before mean this is a retry of a batch whose reply was lost (a batch is all or nothing):
+    /// it hands out the attempts that batch produced (those still running there) and claims nothing new.
+    /// skip locked: concurrent claimers each take different rows instead of queueing behind one lock.
+    /// Row N answers the N-th request (1-based); requests without a row got no job.
+    /// </summary>
+    private static async Task<IReadOnlyList<ClaimRow>> ClaimRowsAsync(NpgsqlConnection connection, IReadOnlyList<ClaimRequest> requests, TimeSpan lease, CancellationToken ct)
+    {
+        var rows = await connection.QueryAsync<ClaimRow>(new CommandDefinition("""
+            with req as (
+                select r.worker, r.slot, r.token, r.n
+                from unnest(@workers::text[], @slots::text[], @tokens::uuid[]) with ordinality as r(worker, slot, token, n)
+            ), earlier as (
+                select a.job_id, a.attempt, a.claim_token from job_attempts a where a.claim_token = any(@tokens)
+            ), picked as (
+                select j.job_id
+                from jobs j join sweeps s on s.sweep_id = j.sweep_id
+                where j.state = 'queued' and s.state = 'active' and not exists (select 1 from earlier)
+                order by j.job_id
+                limit @count
+                for update of j skip locked
+            ), next as (
+                select job_id, row_number() over (order by job_id) as n from picked
+            ), claimed as (
+                update jobs j
+                set state = 'running', attempt = j.attempt + 1, worker = req.worker, slot = req.slot,
+                    lease_expires_at = now() + make_interval(secs => @leaseSeconds), stage = null, epoch = null,
+                    epochs_planned = null, error = null, started_at = now(), finished_at = null
+                from next join req on req.n = next.n
+                where j.job_id = next.job_id
+                returning j.*, req.token, req.n
+            ), attempt as (
+                insert into job_attempts (job_id, attempt, worker, slot, claim_token)
+                select job_id, attempt, worker, slot, token from claimed
+            ), again as (
+                select j.*, req.token, req.n
+                from jobs j join earlier e on e.job_id = j.job_id and e.attempt = j.attempt
+                            join req on req.token = e.claim_token
+                where j.state = 'running' and j.worker = req.worker and j.slot = req.slot
+            )
+            select c.n as N, c.job_id as JobId, c.attempt as Attempt, c.sweep_id as SweepId, s.name as SweepName,
+                   c.dataset as Dataset, c.split as Split, c.fold as Fold, c.method as Method,
+                   c.modalities as Modalities, c.pretrained as Pretrained, c.extractor as Extractor,
+                   c.seed as Seed, c.profile as Profile, c.lease_expires_at as LeaseExpiresAt
+            from (select * from claimed union all select * from again) c join sweeps s on s.sweep_id = c.sweep_id
+            order by c.n
+            """, new
+        {
+            workers = requests.Select(r => r.Worker).ToArray(),
+            slots = requests.Select(r => r.Slot).ToArray(),
+            tokens = requests.Select(r => r.Token).ToArray(),
+            count = requests.Count,
+            leaseSeconds = lease.TotalSeconds,
+        }, cancellationToken: ct)).ConfigureAwait(false);
+        return [.. rows];
     }
 
     private async Task<SweepSpec?> SpecAsync(NpgsqlConnection connection, long sweepId, CancellationToken ct)
@@ -121,6 +168,33 @@ public sealed class JobStore(NpgsqlDataSource dataSource) : IJobStore
             where job_id = @jobId and attempt = @attempt and state = 'running'
             """, new { jobId, attempt, leaseSeconds = lease.TotalSeconds, stage = (short?)stage, epoch }, cancellationToken: ct)).ConfigureAwait(false);
         return rows == 1;
+    }
+
+    public async Task<IReadOnlySet<(long JobId, int Attempt)>> RenewLeasesAsync(IReadOnlyList<LeaseRenewal> renewals, TimeSpan lease, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(renewals);
+        if (renewals.Count == 0)
+        {
+            return new HashSet<(long, int)>();
+        }
+        await using var connection = await Database.OpenAsync(dataSource, ct).ConfigureAwait(false);
+        // One statement for all of a worker's attempts (running and prefetched), each fenced by its attempt number.
+        var current = await connection.QueryAsync<(long JobId, int Attempt)>(new CommandDefinition("""
+            update jobs j
+            set lease_expires_at = now() + make_interval(secs => @leaseSeconds),
+                stage = coalesce(r.stage, j.stage), epoch = coalesce(r.epoch, j.epoch)
+            from unnest(@jobIds::bigint[], @attempts::int[], @stages::smallint[], @epochs::int[]) as r(job_id, attempt, stage, epoch)
+            where j.job_id = r.job_id and j.attempt = r.attempt and j.state = 'running'
+            returning j.job_id, j.attempt
+            """, new
+        {
+            jobIds = renewals.Select(r => r.JobId).ToArray(),
+            attempts = renewals.Select(r => r.Attempt).ToArray(),
+            stages = renewals.Select(r => (short?)r.Stage).ToArray(),
+            epochs = renewals.Select(r => r.Epoch).ToArray(),
+            leaseSeconds = lease.TotalSeconds,
+        }, cancellationToken: ct)).ConfigureAwait(false);
+        return current.ToHashSet();
     }
 
     public async Task<bool> RecordEpochAsync(long jobId, int attempt, EpochReport epoch, TimeSpan lease, CancellationToken ct)
