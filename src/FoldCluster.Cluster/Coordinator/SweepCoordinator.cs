@@ -10,9 +10,10 @@ namespace FoldCluster.Cluster.Coordinator;
 
 /// <summary>
 /// The cluster-wide job dispatcher (a cluster singleton on `coordinator` nodes; DESIGN.md section 8).
-/// Workers pull: an idle slot sends <see cref="RequestWork"/>, the coordinator claims the next job in PostgreSQL
-/// (the database decides; this actor's memory is only a cache) and answers <see cref="JobAssigned"/> or
-/// <see cref="NoWorkAvailable"/>. Every database call runs off the actor thread and comes back as a message.
+/// Workers pull: a slot with room (idle, or running with fewer prefetched jobs than its depth) sends
+/// <see cref="RequestWork"/>, the coordinator claims the next job in PostgreSQL (the database decides; this actor's
+/// memory, a <see cref="WorkerRegistry"/>, is only a cache) and answers <see cref="JobAssigned"/> or
+/// <see cref="NoWorkAvailable"/>. Requests that arrive together are claimed together, one round trip per batch. Every database call runs off the actor thread and comes back as a message.
 /// Lost workers (downed / removed / terminated) get their running jobs requeued at once; jobs of workers that
 /// vanish unseen come back when their lease expires (checked every lease-check-interval). A lease check that had to
 /// wait for the database (an outage) first gives every running lease one more lease of grace, so attempts whose
@@ -26,8 +27,11 @@ public sealed class SweepCoordinator : ReceiveActor, IWithTimers
     private readonly Action<string> _log;
     private const int MaxDispatchSamples = 100_000;
     private readonly string _incarnation = Guid.NewGuid().ToString("N")[..12];
-    private readonly Dictionary<string, WorkerState> _workers = new(StringComparer.Ordinal);
-    private readonly HashSet<(string Worker, string Slot)> _claimsInFlight = [];
+    private const int MaxClaimBatch = 64;
+    private const int MaxClaimBatchesInFlight = 2;
+    private readonly WorkerRegistry _workers = new();
+    private readonly Queue<PendingClaim> _pendingClaims = new();
+    private int _claimBatchesInFlight;
     private readonly List<double> _dispatchMs = [];
     private readonly CancellationTokenSource _stopping = new();
     private readonly WorkerAdmission _admission;
@@ -44,7 +48,7 @@ public sealed class SweepCoordinator : ReceiveActor, IWithTimers
 
         Receive<RegisterWorker>(OnRegister);
         Receive<RequestWork>(OnRequestWork);
-        Receive<ClaimCompleted>(OnClaimCompleted);
+        Receive<ClaimBatchCompleted>(OnClaimBatchCompleted);
         Receive<JobProgress>(OnProgress);
         Receive<JobFinished>(m => SlotFreed(m.WorkerId, m.Slot, m.JobId, m.Attempt,
             m.Stored ? $"stored result of job {m.JobId} attempt {m.Attempt} ({m.Seconds:0.00} s)" : $"result of job {m.JobId} attempt {m.Attempt} rejected as stale"));
@@ -55,7 +59,7 @@ public sealed class SweepCoordinator : ReceiveActor, IWithTimers
         Receive<ClusterEvent.MemberRemoved>(m => WorkerLost(w => w.Node.Equals(m.Member.UniqueAddress), "node removed from the cluster"));
         Receive<ClusterEvent.UnreachableMember>(m =>
         {
-            foreach (var w in _workers.Values.Where(w => w.Node.Equals(m.Member.UniqueAddress)))
+            foreach (var w in _workers.Workers.Where(w => w.Node.Equals(m.Member.UniqueAddress)))
             {
                 _log($"coordinator: worker {w.Id} is unreachable; its jobs are requeued when it is downed or their leases expire");
             }
@@ -98,7 +102,7 @@ public sealed class SweepCoordinator : ReceiveActor, IWithTimers
         Receive<RebuildLoaded>(OnRebuild);
         Receive<StaleReport>(m =>
         {
-            if (_workers.TryGetValue(m.WorkerId, out var w))
+            if (_workers.TryGet(m.WorkerId, out var w))
             {
                 w.Ref.Tell(new CancelJob(m.JobId, m.Attempt, "attempt is no longer current"));
             }
@@ -141,35 +145,25 @@ public sealed class SweepCoordinator : ReceiveActor, IWithTimers
             .Where(x => x.Status is MemberStatus.Up or MemberStatus.Joining or MemberStatus.WeaklyUp or MemberStatus.Leaving)
             .Select(x => WorkerIdentity.Of(x.UniqueAddress))
             .ToHashSet(StringComparer.Ordinal);
-        var byWorker = m.Jobs.GroupBy(j => j.Worker, StringComparer.Ordinal).ToArray();
-        _log($"coordinator: PostgreSQL has {m.Jobs.Count} running job(s) on {byWorker.Length} worker(s)");
-        foreach (var group in byWorker)
+        var workers = m.Jobs.Select(j => j.Worker).Distinct(StringComparer.Ordinal).Count();
+        _log($"coordinator: PostgreSQL has {m.Jobs.Count} running job(s) on {workers} worker(s)");
+        foreach (var unknown in _workers.Rebuild(m.Jobs).Where(w => !alive.Contains(w)))
         {
-            if (_workers.TryGetValue(group.Key, out var known))
-            {
-                foreach (var job in group)
-                {
-                    known.Slots.TryAdd(job.Slot, new SlotJob(job.Slot, job.JobId, job.Attempt));
-                }
-            }
-            else if (!alive.Contains(group.Key))
-            {
-                Requeue(group.Key, "a worker that left while no coordinator was watching");
-            }
+            Requeue(unknown, "a worker that left while no coordinator was watching");
         }
     }
 
     private void OnRegister(RegisterWorker m)
     {
-        if (!_workers.TryGetValue(m.WorkerId, out var worker))
+        var now = DateTime.UtcNow;
+        if (!_workers.TryGet(m.WorkerId, out var worker))
         {
             // Only the member the worker id names may register it (not yet a member: the worker retries).
             if (_admission.Register(m.WorkerId, Sender) is not { } node)
             {
                 return;
             }
-            worker = new WorkerState(m.WorkerId, m.NodeName, Sender, node);
-            _workers[m.WorkerId] = worker;
+            worker = _workers.Add(m.WorkerId, m.NodeName, Sender, node, now);
             Context.Watch(Sender);
             _log($"coordinator: worker {m.NodeName} ({m.WorkerId}) registered with {m.Slots.Count} slot(s): {string.Join(", ", m.Slots)}; running {m.Running.Count}");
             foreach (var job in m.Running)
@@ -180,135 +174,139 @@ public sealed class SweepCoordinator : ReceiveActor, IWithTimers
                         failure: e => new DbCallFailed("checking a reported attempt", e.Message));
             }
         }
-        else if (!_admission.Admits("re-registration", m.WorkerId, null, Sender, worker.Node, m.Slots))
+        else if (!_admission.Admits("re-registration", worker, null, Sender))
         {
             return;
         }
-        if (!worker.Ref.Equals(Sender))
+        // The worker's own report is authoritative for what its slots hold now (running and prefetched); an
+        // assignment still in flight to it is kept for one registration interval.
+        if (_workers.Report(worker, Sender, m.Slots, m.Running, now, _settings.RegisterInterval) is { } previous)
         {
-            Context.Unwatch(worker.Ref);
+            Context.Unwatch(previous);
             Context.Watch(Sender);
-            worker.Ref = Sender;
-        }
-        worker.SlotNames = m.Slots;
-        // The worker's own report is authoritative for what its slots run now; an assignment still in flight
-        // to a slot that reports nothing yet is kept until the slot reports or asks for work again.
-        foreach (var slot in m.Slots)
-        {
-            var running = m.Running.FirstOrDefault(r => r.Slot == slot);
-            if (running is not null)
-            {
-                worker.Slots[slot] = running;
-                if (worker.Assigned.TryGetValue(slot, out var a) && (a.JobId != running.JobId || a.Attempt != running.Attempt))
-                {
-                    worker.Assigned.Remove(slot);
-                }
-            }
-            else if (!worker.Assigned.ContainsKey(slot))
-            {
-                worker.Slots.Remove(slot);
-            }
         }
         Sender.Tell(new WorkerRegistered(_incarnation));
     }
 
     private void OnRequestWork(RequestWork m)
     {
-        if (!_workers.TryGetValue(m.WorkerId, out var worker))
+        if (!_workers.TryGet(m.WorkerId, out var worker))
         {
             // A worker we have not seen register (coordinator just moved): it re-registers within a few seconds and
             // asks again; answering "no work" makes it retry after the idle pause.
             Sender.Tell(new NoWorkAvailable(m.Slot));
             return;
         }
-        if (!_admission.Admits("work request", m.WorkerId, m.Slot, Sender, worker.Node, worker.SlotNames))
+        if (!_admission.Admits("work request", worker, m.Slot, Sender))
         {
             return;
         }
-        // An idle slot asks: whatever was assigned to it before is finished (or storing its result) from the slot's
-        // point of view. An assignment lost in flight is not sent again: its lease expires and the job is requeued.
-        worker.Assigned.Remove(m.Slot);
-        if (!_claimsInFlight.Add((m.WorkerId, m.Slot)))
+        WorkerRegistry.Seen(worker, DateTime.UtcNow);
+        // A slot asks for one job at a time (its next one, or one to prefetch). An assignment lost in flight is not
+        // sent again: its lease expires and the job is requeued.
+        if (!_workers.BeginClaim(m.WorkerId, m.Slot))
         {
             return;
         }
-        var received = Stopwatch.GetTimestamp();
-        var (workerId, slot, lease) = (m.WorkerId, m.Slot, _settings.Lease);
-        // One token per request: a try retried after its reply was lost gets the job the first try claimed.
-        var claimToken = Guid.NewGuid();
-        _db.RunAsync("claim a job", ct => _store.ClaimNextAsync(workerId, slot, lease, claimToken, ct), _stopping.Token)
-            .PipeTo(Self,
-                success: job => new ClaimCompleted(workerId, slot, job, received, null),
-                failure: e => new ClaimCompleted(workerId, slot, null, received, e.Message));
+        // One token per request: a batch retried after its reply was lost gets the jobs the first try claimed.
+        _pendingClaims.Enqueue(new PendingClaim(new ClaimRequest(m.WorkerId, m.Slot, Guid.NewGuid()), Stopwatch.GetTimestamp()));
+        ClaimPending();
     }
 
-    private void OnClaimCompleted(ClaimCompleted m)
+    /// <summary>
+    /// Claims for the requests waiting, up to <see cref="MaxClaimBatch"/> per database round trip, with at most
+    /// <see cref="MaxClaimBatchesInFlight"/> batches running: requests that arrive while a batch runs go together
+    /// into the next one, so the claim cost per job falls as more slots ask at once.
+    /// </summary>
+    private void ClaimPending()
     {
-        _claimsInFlight.Remove((m.WorkerId, m.Slot));
-        if (!_workers.TryGetValue(m.WorkerId, out var worker))
+        while (_pendingClaims.Count > 0 && _claimBatchesInFlight < MaxClaimBatchesInFlight)
         {
-            if (m.Job is not null)
+            var batch = new List<PendingClaim>(Math.Min(_pendingClaims.Count, MaxClaimBatch));
+            while (batch.Count < MaxClaimBatch && _pendingClaims.TryDequeue(out var next))
+            {
+                batch.Add(next);
+            }
+            _claimBatchesInFlight++;
+            var (requests, lease) = (batch.Select(p => p.Request).ToArray(), _settings.Lease);
+            _db.RunAsync("claim jobs", ct => _store.ClaimBatchAsync(requests, lease, ct), _stopping.Token)
+                .PipeTo(Self,
+                    success: jobs => new ClaimBatchCompleted(batch, jobs, null),
+                    failure: e => new ClaimBatchCompleted(batch, [], e.Message));
+        }
+    }
+
+    private void OnClaimBatchCompleted(ClaimBatchCompleted m)
+    {
+        _claimBatchesInFlight--;
+        for (var i = 0; i < m.Claims.Count; i++)
+        {
+            OnClaimCompleted(m.Claims[i], i < m.Jobs.Count ? m.Jobs[i] : null, m.Error);
+        }
+        ClaimPending();
+    }
+
+    private void OnClaimCompleted(PendingClaim claim, ClaimedJob? job, string? error)
+    {
+        var (workerId, slot) = (claim.Request.Worker, claim.Request.Slot);
+        _workers.EndClaim(workerId, slot);
+        if (!_workers.TryGet(workerId, out var worker))
+        {
+            if (job is not null)
             {
                 // The worker was lost while the claim ran: the claimed job belongs to a dead worker; give it back.
-                Requeue(m.WorkerId, "a worker lost during a claim");
+                Requeue(workerId, "a worker lost during a claim");
             }
             return;
         }
-        if (m.Error is not null)
+        if (error is not null)
         {
-            _log($"coordinator: claim for {worker.Name} {m.Slot} failed: {m.Error}");
-            worker.Ref.Tell(new NoWorkAvailable(m.Slot));
+            _log($"coordinator: claim for {worker.Name} {slot} failed: {error}");
+            worker.Ref.Tell(new NoWorkAvailable(slot));
             return;
         }
-        if (m.Job is null)
+        if (job is null)
         {
-            worker.Ref.Tell(new NoWorkAvailable(m.Slot));
+            worker.Ref.Tell(new NoWorkAvailable(slot));
             return;
         }
-        var job = m.Job;
-        var assigned = new JobAssigned(m.Slot, job.JobId, job.Attempt, job.SweepName, job.Key, job.Dataset, job.TrainingOverrides,
+        var assigned = new JobAssigned(slot, job.JobId, job.Attempt, job.SweepName, job.Key, job.Dataset, job.TrainingOverrides,
             _settings.Lease.TotalSeconds);
-        worker.Slots[m.Slot] = new SlotJob(m.Slot, job.JobId, job.Attempt);
-        worker.Assigned[m.Slot] = assigned;
+        WorkerRegistry.Assigned(worker, slot, job.JobId, job.Attempt, DateTime.UtcNow);
         worker.Ref.Tell(assigned);
-        var ms = Stopwatch.GetElapsedTime(m.Received).TotalMilliseconds;
+        var ms = Stopwatch.GetElapsedTime(claim.Received).TotalMilliseconds;
         if (_dispatchMs.Count >= MaxDispatchSamples)
         {
             // Percentiles of the recent past are what an operator wants; keep memory bounded on long runs.
             _dispatchMs.RemoveRange(0, MaxDispatchSamples / 2);
         }
         _dispatchMs.Add(ms);
-        _log($"coordinator: assigned job {job.JobId} attempt {job.Attempt} ({job.Key.Canonical}) to {worker.Name} {m.Slot}; dispatch {ms:0.000} ms");
+        _log($"coordinator: assigned job {job.JobId} attempt {job.Attempt} ({job.Key.Canonical}) to {worker.Name} {slot}; dispatch {ms:0.000} ms");
     }
 
     private void OnProgress(JobProgress m)
     {
-        if (_workers.TryGetValue(m.WorkerId, out var worker)
-            && _admission.Admits("progress report", m.WorkerId, m.Slot, Sender, worker.Node, worker.SlotNames))
+        if (_workers.TryGet(m.WorkerId, out var worker) && _admission.Admits("progress report", worker, m.Slot, Sender))
         {
-            worker.Slots[m.Slot] = new SlotJob(m.Slot, m.JobId, m.Attempt);
+            WorkerRegistry.Seen(worker, DateTime.UtcNow);
+            WorkerRegistry.Confirmed(worker, m.Slot, m.JobId, m.Attempt);
         }
     }
 
     private void SlotFreed(string workerId, string slot, long jobId, int attempt, string what)
     {
-        if (_workers.TryGetValue(workerId, out var worker)
-            && _admission.Admits("job report", workerId, slot, Sender, worker.Node, worker.SlotNames))
+        if (_workers.TryGet(workerId, out var worker) && _admission.Admits("job report", worker, slot, Sender))
         {
-            if (worker.Slots.TryGetValue(slot, out var current) && current.JobId == jobId && current.Attempt == attempt)
-            {
-                worker.Slots.Remove(slot);
-                worker.Assigned.Remove(slot);
-            }
+            WorkerRegistry.Seen(worker, DateTime.UtcNow);
+            WorkerRegistry.Ended(worker, slot, jobId, attempt);
             _log($"coordinator: {worker.Name} {slot}: {what}");
         }
     }
 
-    private void WorkerLost(Func<WorkerState, bool> match, string reason)
+    private void WorkerLost(Func<WorkerRegistry.Worker, bool> match, string reason)
     {
-        foreach (var worker in _workers.Values.Where(match).ToArray())
+        foreach (var worker in _workers.RemoveWhere(match))
         {
-            _workers.Remove(worker.Id);
             Context.Unwatch(worker.Ref);
             _log($"coordinator: lost worker {worker.Name} ({worker.Id}): {reason}; requeueing its running jobs");
             Requeue(worker.Id, $"worker {worker.Name}");
@@ -352,19 +350,8 @@ public sealed class SweepCoordinator : ReceiveActor, IWithTimers
         _log($"coordinator: dispatch latency over {sorted.Length} assignments: p50 {LatencyStats.Percentile(sorted, 50):0.000} ms, p99 {LatencyStats.Percentile(sorted, 99):0.000} ms");
     }
 
-    private sealed class WorkerState(string id, string name, IActorRef actor, UniqueAddress node)
-    {
-        public string Id { get; } = id;
-        public string Name { get; } = name;
-        public IActorRef Ref { get; set; } = actor;
-        public UniqueAddress Node { get; } = node;
-        public IReadOnlyList<string> SlotNames { get; set; } = [];
-        public Dictionary<string, SlotJob> Slots { get; } = new(StringComparer.Ordinal);
-        public Dictionary<string, JobAssigned> Assigned { get; } = new(StringComparer.Ordinal);
-
-    }
-
-    private sealed record ClaimCompleted(string WorkerId, string Slot, ClaimedJob? Job, long Received, string? Error) : INoSerializationVerificationNeeded;
+    private sealed record PendingClaim(ClaimRequest Request, long Received);
+    private sealed record ClaimBatchCompleted(IReadOnlyList<PendingClaim> Claims, IReadOnlyList<ClaimedJob?> Jobs, string? Error) : INoSerializationVerificationNeeded;
     private sealed record Requeued(string What, int Count) : INoSerializationVerificationNeeded;
     private sealed record LeaseCheckDone(int Count, int? Extended) : INoSerializationVerificationNeeded;
     private sealed record LeaseCheckFailed(string Error) : INoSerializationVerificationNeeded;

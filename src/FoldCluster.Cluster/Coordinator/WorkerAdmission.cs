@@ -30,9 +30,9 @@ public sealed class WorkerAdmission(Akka.Cluster.Cluster cluster, Action<string>
             // Not (yet / any more) a member: a genuine worker retries every few seconds, so this is no error.
             return null;
         }
-        if (WorkerIdentity.Of(member.UniqueAddress) != workerId)
+        if (WorkerRegistry.RegistrationRefusal(workerId, member.UniqueAddress) is { } why)
         {
-            Refused("registration", workerId, from, $"it names worker {workerId}, but the sending member is {WorkerIdentity.Of(member.UniqueAddress)}");
+            Refused("registration", workerId, from, why);
             return null;
         }
         return member.UniqueAddress;
@@ -40,19 +40,14 @@ public sealed class WorkerAdmission(Akka.Cluster.Cluster cluster, Action<string>
 
     /// <summary>
     /// Whether a message naming a registered worker (and optionally one of its slots) comes from that worker's member
-    /// and names a slot it registered.
+    /// and names a slot it registered (<see cref="WorkerRegistry.Refusal"/>); refusals are logged.
     /// </summary>
-    public bool Admits(string what, string workerId, string? slot, IActorRef sender, UniqueAddress workerNode, IReadOnlyCollection<string> slots)
+    public bool Admits(string what, WorkerRegistry.Worker worker, string? slot, IActorRef sender)
     {
         var from = NodeOf(sender);
-        if (!from.Equals(workerNode.Address))
+        if (WorkerRegistry.Refusal(worker, slot, from) is { } why)
         {
-            Refused(what, workerId, from, $"worker {workerId} is the member at {workerNode.Address}");
-            return false;
-        }
-        if (slot is not null && !slots.Contains(slot))
-        {
-            Refused(what, workerId, from, $"slot '{slot}' is not one of the slots it registered ({string.Join(", ", slots)})");
+            Refused(what, worker.Id, from, why);
             return false;
         }
         return true;

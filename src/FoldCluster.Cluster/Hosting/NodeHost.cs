@@ -106,7 +106,10 @@ public static class NodeHost
         {
             var handedOut = 0;
             Func<string, IJobTrainer> perSlot = _ => Interlocked.Increment(ref handedOut) == 1 ? firstTrainer! : trainerFactory(options);
-            var setup = new WorkerSetup(workerId, options.NodeName, options.Slots, perSlot, options.CacheDirectory, options.DataRoot);
+            var setup = new WorkerSetup(workerId, options.NodeName, options.Slots, perSlot, options.CacheDirectory, options.DataRoot)
+            {
+                Prefetch = options.Prefetch,
+            };
             worker = system.ActorOf(NodeWorker.Props(setup, store, proxy, settings, log), "worker");
         }
         using var heartbeat = options.IsWorker ? WorkerHeartbeatLoop.Start(dataSource, workerId, options.NodeName, options.Slots, options.Roles, log) : null;

@@ -31,6 +31,12 @@ public sealed record NodeOptions(
     /// <summary>`--insecure-network`: bind beyond loopback without TLS (warned about at every start).</summary>
     public bool InsecureNetwork { get; init; }
 
+    /// <summary>`--prefetch N`: claimed next assignments each slot holds besides the running one (0: off).</summary>
+    public int Prefetch { get; init; } = 1;
+
+    public const int MaxPrefetch = 8;
+    public const string MaxPrefetchText = "8";
+
     /// <summary>Remoting's address scheme: TLS changes it, and seeds must name the same one.</summary>
     public string Protocol => TlsPath is null ? "akka.tcp" : "akka.ssl.tcp";
 

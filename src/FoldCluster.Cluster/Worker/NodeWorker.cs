@@ -16,13 +16,23 @@ public sealed record WorkerSetup(
     IReadOnlyList<string> Slots,
     Func<string, IJobTrainer> TrainerForSlot,
     string CacheDirectory,
-    string? DataRoot);
+    string? DataRoot)
+{
+    /// <summary>
+    /// `--prefetch N`: how many claimed next assignments each slot may hold besides the one it runs (0: none), so
+    /// the next job starts the moment the previous one returns.
+    /// </summary>
+    public int Prefetch { get; init; } = 1;
+}
 
 /// <summary>
 /// The node's worker (one per node): offers its slots to the coordinator, runs each assigned attempt on the slot's
 /// own thread, renews leases while attempts run, and re-registers every few seconds so that a coordinator that
 /// moved learns which jobs run where (DESIGN.md section 8). Work is pulled: an idle slot asks, the coordinator
-/// answers with a job or "no work" (then the slot asks again after idle-poll).
+/// answers with a job or "no work" (then the slot asks again after idle-poll). A slot with prefetch depth N keeps
+/// asking while it runs until it holds N more assignments: each is claimed and fenced like a running attempt (its
+/// own attempt and lease in PostgreSQL, renewed by this worker's heartbeat, requeued as a loss with the node's other
+/// jobs, dropped when renewal finds it fenced off, e.g. by a cancelled sweep) and starts when the slot frees.
 /// </summary>
 public sealed class NodeWorker : ReceiveActor, IWithTimers
 {
@@ -56,7 +66,7 @@ public sealed class NodeWorker : ReceiveActor, IWithTimers
         Receive<JobAssigned>(OnAssigned);
         Receive<NoWorkAvailable>(m =>
         {
-            if (_slots.TryGetValue(m.Slot, out var slot) && slot.Run is null)
+            if (_slots.TryGetValue(m.Slot, out var slot))
             {
                 slot.RequestedAt = null;
                 slot.NextRequestAt = DateTime.UtcNow + _settings.IdlePoll;
@@ -64,6 +74,10 @@ public sealed class NodeWorker : ReceiveActor, IWithTimers
         });
         Receive<CancelJob>(m =>
         {
+            foreach (var (name, slot) in _slots)
+            {
+                DropPrefetched(name, slot, m.JobId, m.Attempt, m.Reason);
+            }
             foreach (var slot in _slots.Values.Where(s => s.Run is { } r && r.JobId == m.JobId && r.Attempt == m.Attempt))
             {
                 _log($"worker: cancelling job {m.JobId} attempt {m.Attempt}: {m.Reason}");
@@ -81,8 +95,8 @@ public sealed class NodeWorker : ReceiveActor, IWithTimers
                 // Training is over; the result is being stored on the old thread. Free the slot for the next job now.
                 _storing.Add(run);
                 slot.Run = null;
-                slot.RequestedAt = null;
                 slot.NextRequestAt = DateTime.MinValue;
+                StartNext(m.Slot, slot);
                 OnTick();
             }
         });
@@ -92,10 +106,18 @@ public sealed class NodeWorker : ReceiveActor, IWithTimers
         Receive<RenewTick>(_ => RenewLeases());
         Receive<RenewResult>(m =>
         {
-            if (!m.Current && _slots.TryGetValue(m.Slot, out var slot) && slot.Run is { } run && run.JobId == m.JobId && run.Attempt == m.Attempt)
+            foreach (var (slotName, jobId, attempt) in m.NotCurrent)
             {
-                _log($"worker: job {m.JobId} attempt {m.Attempt} is no longer current (sweep cancelled or reassigned); stopping it");
-                run.Stop("the attempt is no longer current (sweep cancelled or job reassigned)");
+                if (!_slots.TryGetValue(slotName, out var slot))
+                {
+                    continue;
+                }
+                if (slot.Run is { } run && run.JobId == jobId && run.Attempt == attempt)
+                {
+                    _log($"worker: job {jobId} attempt {attempt} is no longer current (sweep cancelled or reassigned); stopping it");
+                    run.Stop("the attempt is no longer current (sweep cancelled or job reassigned)");
+                }
+                DropPrefetched(slotName, slot, jobId, attempt, "the attempt is no longer current (sweep cancelled or job reassigned)");
             }
         });
         Receive<Leave>(_ => OnLeave());
@@ -119,6 +141,7 @@ public sealed class NodeWorker : ReceiveActor, IWithTimers
         foreach (var slot in _slots.Values)
         {
             slot.Run?.Stop("worker stopped");
+            slot.Prefetched.Clear();
         }
         _abort.Cancel();
         _storing.Clear();
@@ -126,8 +149,8 @@ public sealed class NodeWorker : ReceiveActor, IWithTimers
 
     private void Register()
     {
-        var running = _slots.Where(p => p.Value.Run is not null)
-            .Select(p => new SlotJob(p.Key, p.Value.Run!.JobId, p.Value.Run!.Attempt)).ToArray();
+        var running = _slots.SelectMany(p => (p.Value.Run is { } run ? [new SlotJob(p.Key, run.JobId, run.Attempt)] : Array.Empty<SlotJob>())
+            .Concat(p.Value.Prefetched.Select(a => new SlotJob(p.Key, a.JobId, a.Attempt)))).ToArray();
         _coordinator.Tell(new RegisterWorker(_setup.WorkerId, _setup.NodeName, _setup.Slots, running));
     }
 
@@ -142,7 +165,7 @@ public sealed class NodeWorker : ReceiveActor, IWithTimers
             : "worker: a new coordinator took over; re-registered and asking again for work");
         _coordinatorIncarnation = m.CoordinatorIncarnation;
         // Requests sent to a coordinator that died are lost: ask again now.
-        foreach (var slot in _slots.Values.Where(s => s.Run is null))
+        foreach (var slot in _slots.Values.Where(HasRoom))
         {
             slot.RequestedAt = null;
             slot.NextRequestAt = DateTime.MinValue;
@@ -159,7 +182,7 @@ public sealed class NodeWorker : ReceiveActor, IWithTimers
         var now = DateTime.UtcNow;
         foreach (var (name, slot) in _slots)
         {
-            if (slot.Run is not null)
+            if (!HasRoom(slot))
             {
                 continue;
             }
@@ -172,6 +195,9 @@ public sealed class NodeWorker : ReceiveActor, IWithTimers
         }
     }
 
+    /// <summary>Whether the slot may take one more assignment: it holds fewer than its run plus the prefetch depth.</summary>
+    private bool HasRoom(SlotState slot) => (slot.Run is null ? 0 : 1) + slot.Prefetched.Count < 1 + _setup.Prefetch;
+
     private void OnAssigned(JobAssigned m)
     {
         if (!_slots.TryGetValue(m.Slot, out var slot))
@@ -179,13 +205,15 @@ public sealed class NodeWorker : ReceiveActor, IWithTimers
             _log($"worker: ignoring job {m.JobId} for unknown slot {m.Slot}");
             return;
         }
-        if (slot.Run is { } running)
+        if ((slot.Run is { } r && r.JobId == m.JobId && r.Attempt == m.Attempt)
+            || slot.Prefetched.Any(p => p.JobId == m.JobId && p.Attempt == m.Attempt))
         {
-            if (running.JobId != m.JobId || running.Attempt != m.Attempt)
-            {
-                // Should not happen (one request per idle slot); the job is not started here, and its lease expires.
-                _log($"worker: slot {m.Slot} is busy with job {running.JobId}; not starting job {m.JobId} attempt {m.Attempt}");
-            }
+            return;
+        }
+        if (!HasRoom(slot))
+        {
+            // Should not happen (one request at a time per slot with room); the job is not started here, and its lease expires.
+            _log($"worker: slot {m.Slot} is full (running job {slot.Run?.JobId}, {slot.Prefetched.Count} prefetched); not taking job {m.JobId} attempt {m.Attempt}");
             return;
         }
         if (!_started.Add((m.JobId, m.Attempt)))
@@ -204,6 +232,27 @@ public sealed class NodeWorker : ReceiveActor, IWithTimers
             return;
         }
         slot.RequestedAt = null;
+        slot.NextRequestAt = DateTime.MinValue;
+        slot.Prefetched.Enqueue(m);
+        if (slot.Run is null)
+        {
+            StartNext(m.Slot, slot);
+        }
+        else
+        {
+            _log($"worker: slot {m.Slot} prefetched job {m.JobId} attempt {m.Attempt} ({m.Key.Canonical}) of sweep {m.SweepName}");
+        }
+        // Ask at once for the next one to prefetch (a slot with depth 0 and a run has no room and does not ask).
+        OnTick();
+    }
+
+    /// <summary>Starts the slot's next prefetched assignment, if it has one and is free.</summary>
+    private void StartNext(string name, SlotState slot)
+    {
+        if (slot.Run is not null || _leaving || !slot.Prefetched.TryDequeue(out var m))
+        {
+            return;
+        }
         // Paths still relative in the stored spec are relative to this node's --data-root.
         var dataset = SweepPaths.Resolve(m.Dataset, _setup.DataRoot);
         var request = new JobRequest(m.Key, dataset, _setup.CacheDirectory, SlotSpec.Device(m.Slot), m.TrainingOverrides);
@@ -214,8 +263,26 @@ public sealed class NodeWorker : ReceiveActor, IWithTimers
         }
         var run = new SlotRun(m.Slot, m.JobId, m.Attempt, request, trainer, _store, _db, TimeSpan.FromSeconds(m.LeaseSeconds), Self, _abort.Token);
         slot.Run = run;
-        _log($"worker: slot {m.Slot} started job {m.JobId} attempt {m.Attempt} ({m.Key.Canonical}) of sweep {m.SweepName}");
+        _log($"worker: slot {name} started job {m.JobId} attempt {m.Attempt} ({m.Key.Canonical}) of sweep {m.SweepName}");
         run.Start();
+    }
+
+    /// <summary>A prefetched assignment that is no longer current (or cancelled) is dropped before it starts.</summary>
+    private void DropPrefetched(string name, SlotState slot, long jobId, int attempt, string reason)
+    {
+        if (!slot.Prefetched.Any(p => p.JobId == jobId && p.Attempt == attempt))
+        {
+            return;
+        }
+        var kept = slot.Prefetched.Where(p => p.JobId != jobId || p.Attempt != attempt).ToArray();
+        slot.Prefetched.Clear();
+        foreach (var p in kept)
+        {
+            slot.Prefetched.Enqueue(p);
+        }
+        _log($"worker: slot {name} dropped prefetched job {jobId} attempt {attempt}: {reason}");
+        _coordinator.Tell(new JobStopped(_setup.WorkerId, name, jobId, attempt, reason));
+        OnTick();
     }
 
     private void OnSlotEnded(SlotEnded m)
@@ -228,8 +295,8 @@ public sealed class NodeWorker : ReceiveActor, IWithTimers
         else if (_slots.TryGetValue(m.Slot, out var slot) && slot.Run is { } run && run.JobId == m.JobId && run.Attempt == m.Attempt)
         {
             slot.Run = null;
-            slot.RequestedAt = null;
             slot.NextRequestAt = DateTime.MinValue;
+            StartNext(m.Slot, slot);
         }
         else
         {
@@ -266,6 +333,7 @@ public sealed class NodeWorker : ReceiveActor, IWithTimers
     private void RenewLeases()
     {
         var now = DateTime.UtcNow;
+        var renewals = new List<(string Slot, LeaseRenewal Renewal)>();
         // Attempts storing their result keep their lease too: a store slower than a lease must not be fenced off.
         var runs = _slots.Values.Select(s => s.Run).OfType<SlotRun>().Concat(_storing);
         foreach (var run in runs)
@@ -283,12 +351,26 @@ public sealed class NodeWorker : ReceiveActor, IWithTimers
                 run.Hung(reason);
                 continue;
             }
-            var (name, jobId, attempt, epoch, lease) = (run.Slot, run.JobId, run.Attempt, run.LastEpoch, _settings.Lease);
-            // One try per heartbeat: a missed renewal is retried by the next one (a third of the lease later).
-            _store.RenewLeaseAsync(jobId, attempt, lease, epoch?.Stage, epoch?.Epoch, _abort.Token)
-                .PipeTo(Self, success: current => new RenewResult(name, jobId, attempt, current),
-                    failure: _ => new RenewResult(name, jobId, attempt, true));
+            var epoch = run.LastEpoch;
+            renewals.Add((run.Slot, new LeaseRenewal(run.JobId, run.Attempt, epoch?.Stage, epoch?.Epoch)));
         }
+        // Prefetched assignments are running attempts in PostgreSQL: their leases are renewed with the others.
+        foreach (var (name, slot) in _slots)
+        {
+            renewals.AddRange(slot.Prefetched.Select(p => (name, new LeaseRenewal(p.JobId, p.Attempt, null, null))));
+        }
+        if (renewals.Count == 0)
+        {
+            return;
+        }
+        // One statement for all of this worker's attempts, one try per heartbeat: a missed renewal is retried by the
+        // next one (a third of the lease later); a failed call fences nothing off.
+        var lease = _settings.Lease;
+        _store.RenewLeasesAsync([.. renewals.Select(r => r.Renewal)], lease, _abort.Token)
+            .PipeTo(Self,
+                success: current => new RenewResult([.. renewals.Where(r => !current.Contains((r.Renewal.JobId, r.Renewal.Attempt)))
+                    .Select(r => (r.Slot, r.Renewal.JobId, r.Renewal.Attempt))]),
+                failure: _ => new RenewResult([]));
     }
 
     private void OnLeave()
@@ -298,6 +380,8 @@ public sealed class NodeWorker : ReceiveActor, IWithTimers
         foreach (var slot in _slots.Values)
         {
             slot.Run?.Stop("the node is leaving the cluster");
+            // Never started: requeued with the node's running jobs as it leaves.
+            slot.Prefetched.Clear();
         }
         ReplyWhenIdle();
     }
@@ -320,11 +404,12 @@ public sealed class NodeWorker : ReceiveActor, IWithTimers
     private sealed class SlotState
     {
         public SlotRun? Run { get; set; }
+        public Queue<JobAssigned> Prefetched { get; } = new();
         public DateTime? RequestedAt { get; set; }
         public DateTime NextRequestAt { get; set; } = DateTime.MinValue;
     }
 
-    private sealed record RenewResult(string Slot, long JobId, int Attempt, bool Current) : INoSerializationVerificationNeeded;
+    private sealed record RenewResult(IReadOnlyList<(string Slot, long JobId, int Attempt)> NotCurrent) : INoSerializationVerificationNeeded;
     private sealed class Tick : INoSerializationVerificationNeeded { public static readonly Tick Instance = new(); }
     private sealed class RegisterTick : INoSerializationVerificationNeeded { public static readonly RegisterTick Instance = new(); }
     private sealed class RenewTick : INoSerializationVerificationNeeded { public static readonly RenewTick Instance = new(); }

@@ -63,14 +63,20 @@ public sealed class NodeStartSettings : DatabaseSettings
     [Description("Bind a non-loopback --host without TLS anyway (anyone who reaches the port can join; warned about at every start).")]
     public bool InsecureNetwork { get; init; }
 
+    [CommandOption("--prefetch <N>")]
+    [Description("Claimed next assignments each slot holds besides the job it runs, so the next job starts the moment the previous returns (0-" + NodeOptions.MaxPrefetchText + "; 0 turns prefetch off). Default 1.")]
+    public int Prefetch { get; init; } = 1;
+
     [CommandOption("--print-config")]
     [Description("Print the node's effective HOCON (passwords masked) to stdout and exit without starting.")]
     public bool PrintConfig { get; init; }
 
     public override Spectre.Console.ValidationResult Validate() =>
-        Port is null or (>= 1 and <= 65535)
-            ? Spectre.Console.ValidationResult.Success()
-            : Spectre.Console.ValidationResult.Error($"--port {Port} is not a TCP port (expected 1-65535)");
+        Port is not null and not (>= 1 and <= 65535)
+            ? Spectre.Console.ValidationResult.Error($"--port {Port} is not a TCP port (expected 1-65535)")
+            : Prefetch is < 0 or > NodeOptions.MaxPrefetch
+                ? Spectre.Console.ValidationResult.Error($"--prefetch {Prefetch} is out of range (expected 0-{NodeOptions.MaxPrefetchText}: assignments held per slot besides the running one)")
+                : Spectre.Console.ValidationResult.Success();
 }
 
 /// <summary>`foldcluster node start`: runs one cluster node until SIGTERM / Ctrl-C (graceful leave) or until it is downed.</summary>
@@ -147,6 +153,7 @@ public sealed class NodeStartCommand : Command<NodeStartSettings>
             TlsPath = tls is null ? null : Path.GetFullPath(tls),
             TlsPassword = Env("FOLDCLUSTER_TLS_PASSWORD") ?? (FromFile("foldcluster.tls.password") is { Length: > 0 } pw ? pw : null),
             InsecureNetwork = insecure,
+            Prefetch = s.Prefetch,
         };
     }
 }
