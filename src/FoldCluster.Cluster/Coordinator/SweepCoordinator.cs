@@ -32,6 +32,11 @@ public sealed class SweepCoordinator : ReceiveActor, IWithTimers
     private readonly WorkerRegistry _workers = new();
     private readonly Queue<PendingClaim> _pendingClaims = new();
     private int _claimBatchesInFlight;
+    // Requests that found the queue empty wait here and are claimed again together every ParkedRetry, for up to
+    // ParkFor, so a slot learns of new work within ParkedRetry instead of polling on its own.
+    private static readonly TimeSpan ParkFor = TimeSpan.FromSeconds(2);
+    private static readonly TimeSpan ParkedRetry = TimeSpan.FromMilliseconds(100);
+    private readonly List<PendingClaim> _parked = [];
     private readonly List<double> _dispatchMs = [];
     private readonly CancellationTokenSource _stopping = new();
     private readonly WorkerAdmission _admission;
@@ -109,6 +114,16 @@ public sealed class SweepCoordinator : ReceiveActor, IWithTimers
         });
         Receive<DbCallFailed>(m => _log($"coordinator: {m.What} failed: {m.Error}"));
         Receive<ReportTick>(_ => ReportDispatch());
+        Receive<ParkedTick>(tick =>
+        {
+            foreach (var claim in _parked.Where(c => _workers.TryGet(c.Request.Worker, out _)))
+            {
+                // Dispatch latency counts from the claim that finds the job, not the wait for work to exist.
+                _pendingClaims.Enqueue(claim with { Received = Stopwatch.GetTimestamp() });
+            }
+            _parked.Clear();
+            ClaimPending();
+        });
         Receive<Ignored>(_ => { });
     }
 
@@ -209,7 +224,8 @@ public sealed class SweepCoordinator : ReceiveActor, IWithTimers
             return;
         }
         // One token per request: a batch retried after its reply was lost gets the jobs the first try claimed.
-        _pendingClaims.Enqueue(new PendingClaim(new ClaimRequest(m.WorkerId, m.Slot, Guid.NewGuid()), Stopwatch.GetTimestamp()));
+        var now = Stopwatch.GetTimestamp();
+        _pendingClaims.Enqueue(new PendingClaim(new ClaimRequest(m.WorkerId, m.Slot, Guid.NewGuid()), now, now));
         ClaimPending();
     }
 
@@ -249,6 +265,16 @@ public sealed class SweepCoordinator : ReceiveActor, IWithTimers
     private void OnClaimCompleted(PendingClaim claim, ClaimedJob? job, string? error)
     {
         var (workerId, slot) = (claim.Request.Worker, claim.Request.Slot);
+        if (job is null && error is null && _workers.TryGet(workerId, out _) && Stopwatch.GetElapsedTime(claim.Asked) < ParkFor)
+        {
+            // Nothing queued now: ask again with the other parked requests shortly (a new token: this one is spent).
+            if (_parked.Count == 0)
+            {
+                Timers.StartSingleTimer("parked", ParkedTick.Instance, ParkedRetry);
+            }
+            _parked.Add(claim with { Request = claim.Request with { Token = Guid.NewGuid() } });
+            return;
+        }
         _workers.EndClaim(workerId, slot);
         if (!_workers.TryGet(workerId, out var worker))
         {
@@ -350,7 +376,7 @@ public sealed class SweepCoordinator : ReceiveActor, IWithTimers
         _log($"coordinator: dispatch latency over {sorted.Length} assignments: p50 {LatencyStats.Percentile(sorted, 50):0.000} ms, p99 {LatencyStats.Percentile(sorted, 99):0.000} ms");
     }
 
-    private sealed record PendingClaim(ClaimRequest Request, long Received);
+    private sealed record PendingClaim(ClaimRequest Request, long Asked, long Received);
     private sealed record ClaimBatchCompleted(IReadOnlyList<PendingClaim> Claims, IReadOnlyList<ClaimedJob?> Jobs, string? Error) : INoSerializationVerificationNeeded;
     private sealed record Requeued(string What, int Count) : INoSerializationVerificationNeeded;
     private sealed record LeaseCheckDone(int Count, int? Extended) : INoSerializationVerificationNeeded;
@@ -362,5 +388,6 @@ public sealed class SweepCoordinator : ReceiveActor, IWithTimers
     private sealed record DbCallFailed(string What, string Error) : INoSerializationVerificationNeeded;
     private sealed class LeaseTick : INoSerializationVerificationNeeded { public static readonly LeaseTick Instance = new(); }
     private sealed class ReportTick : INoSerializationVerificationNeeded { public static readonly ReportTick Instance = new(); }
+    private sealed class ParkedTick : INoSerializationVerificationNeeded { public static readonly ParkedTick Instance = new(); }
     private sealed class Ignored : INoSerializationVerificationNeeded { public static readonly object Instance = new Ignored(); }
 }

@@ -68,8 +68,16 @@ public sealed class NodeWorker : ReceiveActor, IWithTimers
         {
             if (_slots.TryGetValue(m.Slot, out var slot))
             {
+                // A coordinator that held the request while the queue was empty has waited already: ask again at once
+                // (it holds the next request too). A quick "no work" means wait idle-poll first.
+                var now = DateTime.UtcNow;
+                var held = slot.RequestedAt is { } asked && now - asked >= _settings.IdlePoll;
                 slot.RequestedAt = null;
-                slot.NextRequestAt = DateTime.UtcNow + _settings.IdlePoll;
+                slot.NextRequestAt = held ? now : now + _settings.IdlePoll;
+                if (held)
+                {
+                    OnTick();
+                }
             }
         });
         Receive<CancelJob>(m =>

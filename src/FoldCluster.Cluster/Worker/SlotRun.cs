@@ -29,7 +29,9 @@ public sealed record SlotProgress(string Slot, long JobId, int Attempt, EpochRep
 /// <summary>
 /// One attempt of one job on one slot, on its own dedicated thread (TorchSharp dispose scopes are thread-bound;
 /// DESIGN.md section 8). The thread talks to PostgreSQL directly (blocking is fine on an owned thread) and tells
-/// the worker actor what happened; it never touches actor state.
+/// the worker actor what happened; it never touches actor state. Epochs are recorded beside the training, in order,
+/// not in its way: an epoch found fenced off stops the attempt, and the result is stored only after every epoch
+/// write ended (the result carries all epochs anyway).
 /// </summary>
 public sealed class SlotRun
 {
@@ -46,6 +48,7 @@ public sealed class SlotRun
     private volatile EpochReport? _lastEpoch;
     private long _lastAdvanceTicks = DateTime.UtcNow.Ticks;
     private volatile bool _inDatabaseCall;
+    private Task _epochWrites = Task.CompletedTask;
 
     public SlotRun(string slot, long jobId, int attempt, JobRequest request, IJobTrainer trainer, IJobStore store, RetryingCalls db,
         TimeSpan lease, IActorRef worker, CancellationToken abort)
@@ -121,6 +124,7 @@ public sealed class SlotRun
             // The slot may take its next job while this thread stores the result (storing is I/O, not training).
             Trained = true;
             _worker.Tell(new SlotTrained(Slot, JobId, Attempt));
+            EpochWritesEnded();
             var stored = _db.Run($"store the result of job {JobId}", ct => _store.StoreResultAsync(JobId, Attempt, outcome, ct), _abort);
             ended = stored == StoreResultOutcome.Stored
                 ? new SlotEnded(Slot, JobId, Attempt, SlotEnd.Stored, "result stored", clock.Elapsed.TotalSeconds)
@@ -168,11 +172,31 @@ public sealed class SlotRun
         _lastEpoch = epoch;
         _worker.Tell(new SlotProgress(Slot, JobId, Attempt, epoch));
         Interlocked.Exchange(ref _lastAdvanceTicks, DateTime.UtcNow.Ticks);
-        bool current;
+        // A write that failed for good (the database stayed away) fails the attempt here, as a blocking write would.
+        if (_epochWrites.IsFaulted)
+        {
+            _epochWrites.GetAwaiter().GetResult();
+        }
+        _epochWrites = RecordEpochAsync(_epochWrites, epoch);
+        _cancel.Token.ThrowIfCancellationRequested();
+    }
+
+    private async Task RecordEpochAsync(Task previous, EpochReport epoch)
+    {
+        await previous.ConfigureAwait(false);
+        if (_cancel.IsCancellationRequested)
+        {
+            return;
+        }
         _inDatabaseCall = true;
         try
         {
-            current = _db.Run($"record an epoch of job {JobId}", ct => _store.RecordEpochAsync(JobId, Attempt, epoch, _lease, ct), _abort);
+            var current = await _db.RunAsync($"record an epoch of job {JobId}", ct => _store.RecordEpochAsync(JobId, Attempt, epoch, _lease, ct), _abort)
+                .ConfigureAwait(false);
+            if (!current)
+            {
+                Stop("the attempt is no longer current (sweep cancelled or job reassigned)");
+            }
         }
         finally
         {
@@ -180,11 +204,13 @@ public sealed class SlotRun
             // Time spent waiting for the database does not count towards a hang.
             Interlocked.Exchange(ref _lastAdvanceTicks, DateTime.UtcNow.Ticks);
         }
-        if (!current)
-        {
-            Stop("the attempt is no longer current (sweep cancelled or job reassigned)");
-            _cancel.Token.ThrowIfCancellationRequested();
-        }
+    }
+
+    /// <summary>Waits for the epoch writes still running; an attempt one of them found fenced off ends as stopped.</summary>
+    private void EpochWritesEnded()
+    {
+        _epochWrites.GetAwaiter().GetResult();
+        _cancel.Token.ThrowIfCancellationRequested();
     }
 
     /// <summary>CLR out-of-memory, or libtorch's allocator failing (CPU "DefaultCPUAllocator" / CUDA "out of memory").</summary>
