@@ -201,26 +201,38 @@ public sealed class JobStore(NpgsqlDataSource dataSource) : IJobStore
     {
         ArgumentNullException.ThrowIfNull(epoch);
         await using var connection = await Database.OpenAsync(dataSource, ct).ConfigureAwait(false);
-        await using var transaction = await connection.BeginTransactionAsync(ct).ConfigureAwait(false);
-        var rows = await connection.ExecuteAsync(new CommandDefinition("""
-            update jobs
-            set lease_expires_at = now() + make_interval(secs => @leaseSeconds), stage = @Stage, epoch = @Epoch, epochs_planned = @EpochsPlanned
-            where job_id = @jobId and attempt = @attempt and state = 'running'
-            """, new { jobId, attempt, leaseSeconds = lease.TotalSeconds, Stage = (short)epoch.Stage, epoch.Epoch, epoch.EpochsPlanned }, transaction, cancellationToken: ct)).ConfigureAwait(false);
-        if (rows != 1)
+        // One round trip: the fenced lease renewal and the epoch row in one statement (the insert happens only when
+        // the update matched). Progress, not a result: its commit does not wait for the WAL flush (a crash of the
+        // server may forget the last epochs; the result stores every epoch again, durably, and the lease is renewed
+        // by the next heartbeat). on conflict: a retried call after a lost acknowledgement stores the epoch once.
+        var rows = await connection.ExecuteScalarAsync<int>(new CommandDefinition("""
+            begin;
+            set local synchronous_commit = off;
+            with renewed as (
+                update jobs
+                set lease_expires_at = now() + make_interval(secs => @leaseSeconds), stage = @Stage, epoch = @Epoch, epochs_planned = @EpochsPlanned
+                where job_id = @jobId and attempt = @attempt and state = 'running'
+                returning job_id
+            ), recorded as (
+                insert into epoch_metrics (job_id, attempt, stage, epoch, train_loss, val_loss, val_ua)
+                select job_id, @attempt, @Stage, @Epoch, @TrainLoss, @ValidationLoss, @ValidationUa from renewed
+                on conflict (job_id, attempt, stage, epoch) do nothing
+            )
+            select count(*)::int from renewed;
+            commit;
+            """, new
         {
-            await transaction.RollbackAsync(ct).ConfigureAwait(false);
-            return false;
-        }
-        // on conflict: a retried call after a lost acknowledgement stores the epoch once.
-        await connection.ExecuteAsync(new CommandDefinition("""
-            insert into epoch_metrics (job_id, attempt, stage, epoch, train_loss, val_loss, val_ua)
-            values (@jobId, @attempt, @Stage, @Epoch, @TrainLoss, @ValidationLoss, @ValidationUa)
-            on conflict (job_id, attempt, stage, epoch) do nothing
-            """, new { jobId, attempt, Stage = (short)epoch.Stage, epoch.Epoch, epoch.TrainLoss, epoch.ValidationLoss, epoch.ValidationUa },
-            transaction, cancellationToken: ct)).ConfigureAwait(false);
-        await transaction.CommitAsync(ct).ConfigureAwait(false);
-        return true;
+            jobId,
+            attempt,
+            leaseSeconds = lease.TotalSeconds,
+            Stage = (short)epoch.Stage,
+            epoch.Epoch,
+            epoch.EpochsPlanned,
+            epoch.TrainLoss,
+            epoch.ValidationLoss,
+            epoch.ValidationUa,
+        }, cancellationToken: ct)).ConfigureAwait(false);
+        return rows == 1;
     }
 
     public async Task<StoreResultOutcome> StoreResultAsync(long jobId, int attempt, TrainingOutcome outcome, CancellationToken ct)

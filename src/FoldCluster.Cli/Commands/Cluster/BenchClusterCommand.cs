@@ -44,7 +44,7 @@ public sealed class BenchClusterSettings : DatabaseSettings
         Jobs is < 1 or > 100_000 ? Spectre.Console.ValidationResult.Error($"--jobs {Jobs}: expected 1-100000")
         : Seconds is < 0.05 or > 600 ? Spectre.Console.ValidationResult.Error($"--seconds {Seconds}: expected 0.05-600")
         : Nodes is < 1 or > 16 ? Spectre.Console.ValidationResult.Error($"--nodes {Nodes}: expected 1-16")
-        : Slots is < 1 or > 16 ? Spectre.Console.ValidationResult.Error($"--slots {Slots}: expected 1-16")
+        : Slots is < 1 or > 64 ? Spectre.Console.ValidationResult.Error($"--slots {Slots}: expected 1-64")
         : Spectre.Console.ValidationResult.Success();
 }
 
