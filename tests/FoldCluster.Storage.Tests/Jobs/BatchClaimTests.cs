@@ -108,12 +108,18 @@ public sealed class BatchClaimTests
         })).ToArray();
         await Task.WhenAll(claimers);
 
-        Assert.Equal(120, claimed.Count);
-        Assert.Equal(120, claimed.Select(c => c.JobId).Distinct().Count());
+        await AssertEachJobClaimedOnceAsync(db, claimed, 120);
+    }
+
+    /// <summary>Every job was handed out exactly once, at its first attempt, and PostgreSQL agrees.</summary>
+    internal static async Task AssertEachJobClaimedOnceAsync(TestDatabase db, IReadOnlyCollection<(long JobId, int Attempt)> claimed, int jobs)
+    {
+        Assert.Equal(jobs, claimed.Count);
+        Assert.Equal(jobs, claimed.Select(c => c.JobId).Distinct().Count());
         Assert.All(claimed, c => Assert.Equal(1, c.Attempt));
         await using var connection = await db.DataSource.OpenConnectionAsync();
-        Assert.Equal(120L, await connection.ExecuteScalarAsync<long>("select count(*) from job_attempts"));
-        Assert.Equal(120L, await connection.ExecuteScalarAsync<long>("select count(*) from jobs where state = 'running' and attempt = 1"));
+        Assert.Equal(jobs, await connection.ExecuteScalarAsync<long>("select count(*) from job_attempts"));
+        Assert.Equal(jobs, await connection.ExecuteScalarAsync<long>("select count(*) from jobs where state = 'running' and attempt = 1"));
     }
 
     [Fact]

@@ -147,12 +147,7 @@ public sealed class JobStoreTests
         })).ToArray();
         await Task.WhenAll(claimers);
 
-        Assert.Equal(40, claimed.Count);
-        Assert.Equal(40, claimed.Select(c => c.JobId).Distinct().Count());
-        Assert.All(claimed, c => Assert.Equal(1, c.Attempt));
-        await using var connection = await db.DataSource.OpenConnectionAsync();
-        Assert.Equal(40L, await connection.ExecuteScalarAsync<long>("select count(*) from job_attempts"));
-        Assert.Equal(40L, await connection.ExecuteScalarAsync<long>("select count(*) from jobs where state = 'running' and attempt = 1"));
+        await BatchClaimTests.AssertEachJobClaimedOnceAsync(db, [.. claimed.Select(c => (c.JobId, c.Attempt))], 40);
     }
 
     [Fact]
