@@ -116,7 +116,7 @@ public sealed class SweepCoordinator : ReceiveActor, IWithTimers
         Receive<ReportTick>(_ => ReportDispatch());
         Receive<ParkedTick>(tick =>
         {
-            foreach (var claim in _parked.Where(c => _workers.TryGet(c.Request.Worker, out _)))
+            foreach (var claim in _parked.Where(c => Wanted(c.Request.Worker, c.Request.Slot)))
             {
                 // Dispatch latency counts from the claim that finds the job, not the wait for work to exist.
                 _pendingClaims.Enqueue(claim with { Received = Stopwatch.GetTimestamp() });
@@ -241,7 +241,14 @@ public sealed class SweepCoordinator : ReceiveActor, IWithTimers
             var batch = new List<PendingClaim>(Math.Min(_pendingClaims.Count, MaxClaimBatch));
             while (batch.Count < MaxClaimBatch && _pendingClaims.TryDequeue(out var next))
             {
-                batch.Add(next);
+                if (Wanted(next.Request.Worker, next.Request.Slot))
+                {
+                    batch.Add(next);
+                }
+            }
+            if (batch.Count == 0)
+            {
+                return;
             }
             _claimBatchesInFlight++;
             var (requests, lease) = (batch.Select(p => p.Request).ToArray(), _settings.Lease);
@@ -250,6 +257,20 @@ public sealed class SweepCoordinator : ReceiveActor, IWithTimers
                     success: jobs => new ClaimBatchCompleted(batch, jobs, null),
                     failure: e => new ClaimBatchCompleted(batch, [], e.Message));
         }
+    }
+
+    /// <summary>
+    /// Whether a held or pending claim is still wanted: its worker is registered and still offers the slot (a leaving
+    /// node re-registers with no slots). An unwanted claim is dropped, ending the slot's claim.
+    /// </summary>
+    private bool Wanted(string workerId, string slot)
+    {
+        if (_workers.TryGet(workerId, out var worker) && worker.SlotNames.Contains(slot, StringComparer.Ordinal))
+        {
+            return true;
+        }
+        _workers.EndClaim(workerId, slot);
+        return false;
     }
 
     private void OnClaimBatchCompleted(ClaimBatchCompleted m)
@@ -276,12 +297,12 @@ public sealed class SweepCoordinator : ReceiveActor, IWithTimers
             return;
         }
         _workers.EndClaim(workerId, slot);
-        if (!_workers.TryGet(workerId, out var worker))
+        if (!_workers.TryGet(workerId, out var worker) || !worker.SlotNames.Contains(slot, StringComparer.Ordinal))
         {
             if (job is not null)
             {
-                // The worker was lost while the claim ran: the claimed job belongs to a dead worker; give it back.
-                Requeue(workerId, "a worker lost during a claim");
+                // The worker was lost (or started leaving) while the claim ran: give the claimed job back.
+                Requeue(workerId, "a worker lost or leaving during a claim");
             }
             return;
         }

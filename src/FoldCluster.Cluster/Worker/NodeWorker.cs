@@ -165,7 +165,8 @@ public sealed class NodeWorker : ReceiveActor, IWithTimers
     {
         var running = _slots.SelectMany(p => (p.Value.Run is { } run ? [new SlotJob(p.Key, run.JobId, run.Attempt)] : Array.Empty<SlotJob>())
             .Concat(p.Value.Prefetched.Select(a => new SlotJob(p.Key, a.JobId, a.Attempt)))).ToArray();
-        _coordinator.Tell(new RegisterWorker(_setup.WorkerId, _setup.NodeName, _setup.Slots, running));
+        // A leaving node offers no slots, so the coordinator drops the requests it still holds for them.
+        _coordinator.Tell(new RegisterWorker(_setup.WorkerId, _setup.NodeName, _leaving ? [] : _setup.Slots, running));
     }
 
     private void OnRegistered(WorkerRegistered m)
@@ -399,6 +400,7 @@ public sealed class NodeWorker : ReceiveActor, IWithTimers
             // Never started: requeued with the node's running jobs as it leaves.
             slot.Prefetched.Clear();
         }
+        Register();
         ReplyWhenIdle();
     }
 
