@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The test command: installs what the tests need (ffmpeg, PostgreSQL), starts the embedded PostgreSQL,
+# The test command: installs what the tests need (ffmpeg, PostgreSQL, the MNIST digits), starts the embedded PostgreSQL,
 # builds, and runs every test project of FoldCluster.sln. Exits non-zero on any failure.
 set -euo pipefail
 . "$(dirname "$0")/lib/common.sh"
@@ -26,6 +26,7 @@ export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
 ensure_dotnet
 ensure_system_packages
 ensure_chromium
+ensure_mnist
 build_solution
 
 step "starting the embedded PostgreSQL"

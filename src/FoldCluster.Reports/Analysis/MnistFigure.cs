@@ -63,13 +63,27 @@ public static class MnistFigure
         return csv.ToString();
     }
 
+    /// <summary>The PNG's size in pixels: the digit grid at <c>Scale</c> x, with room for the title and the axis labels.</summary>
+    public static (int Width, int Height) ImageSize(MnistRunRecord run)
+    {
+        var (width, height) = GridSize(run);
+        return (width * Scale + 120, height * Scale + 150);
+    }
+
+    private static (int Width, int Height) GridSize(MnistRunRecord run) =>
+        (run.Channels.Count * ChannelWidth(run) + (run.Channels.Count - 1) * ChannelGap, 2 * Side + Gap);
+
+    private static int ChannelWidth(MnistRunRecord run)
+    {
+        var columns = run.Channels.Max(c => c.Samples.Count);
+        return columns * Side + (columns - 1) * Gap;
+    }
+
     /// <summary>The grid as one grey-scale image (white digits on black, as MNIST), channels side by side.</summary>
     public static byte[] Render(MnistRunRecord run)
     {
-        var columns = run.Channels.Max(c => c.Samples.Count);
-        var channelWidth = columns * Side + (columns - 1) * Gap;
-        var width = run.Channels.Count * channelWidth + (run.Channels.Count - 1) * ChannelGap;
-        var height = 2 * Side + Gap;
+        var channelWidth = ChannelWidth(run);
+        var (width, height) = GridSize(run);
         var grid = new double[height, width];
         for (var y = 0; y < height; y++)
         {
@@ -108,11 +122,14 @@ public static class MnistFigure
         var baseline = string.Join(", ", run.Channels.Select(ch => $"{ch.MeanImageMse:F4}"));
         plot.Title($"Fig. 6: MCWSA (CMHA fusion) reconstructing MNIST test digits fed to three channels\n"
                    + $"MSE per pixel on {run.TestPerChannel} test digits per channel (predicting the mean training image: {baseline}); "
-                   + $"run {run.RunId}: {run.TrainPerChannel} training digits per channel, {run.Epochs} epochs, seed {run.Seed}, {run.Source}");
+                   + $"run {run.RunId}: {run.TrainPerChannel} training digits per channel, {run.Epochs} epoch{(run.Epochs == 1 ? "" : "s")}, seed {run.Seed}, {run.Source}");
         plot.Axes.Title.Label.FontSize = 14;
         plot.HideGrid();
         plot.Axes.Margins(0, 0);
-        return plot.GetImageBytes(width * Scale + 120, height * Scale + 200, ImageFormat.Png);
+        // Square pixels: a digit keeps its shape whatever the canvas.
+        plot.Axes.SquareUnits();
+        var size = ImageSize(run);
+        return plot.GetImageBytes(size.Width, size.Height, ImageFormat.Png);
     }
 
     private static string DigitRange(int[] digits) => $"{digits.Min()}-{digits.Max()}";

@@ -74,6 +74,21 @@ public sealed class MnistRunStore(NpgsqlDataSource dataSource)
         return runId;
     }
 
+    /// <summary>The newest stored run with exactly the settings of <paramref name="settings"/> (its outcome fields are ignored) and as many kept digits, or null.</summary>
+    public async Task<long?> FindAsync(MnistRunRecord settings, int samplesPerChannel, CancellationToken ct = default)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(ct).ConfigureAwait(false);
+        return await connection.ExecuteScalarAsync<long?>(new CommandDefinition("""
+            select max(run_id) from mnist_runs
+            where source = @Source and seed = @Seed and epochs = @Epochs and train_per_channel = @TrainPerChannel
+              and test_per_channel = @TestPerChannel and latent = @Latent and heads = @Heads and batch_size = @BatchSize
+              and learning_rate = @LearningRate and weight_decay = @WeightDecay
+              and (select count(*) from mnist_samples s where s.run_id = mnist_runs.run_id) = 3 * @Samples
+            """, new { settings.Source, settings.Seed, settings.Epochs, settings.TrainPerChannel, settings.TestPerChannel, settings.Latent, settings.Heads,
+                       settings.BatchSize, settings.LearningRate, settings.WeightDecay, Samples = samplesPerChannel },
+            cancellationToken: ct)).ConfigureAwait(false);
+    }
+
     /// <summary>The newest stored run, or null when there is none.</summary>
     public async Task<MnistRunRecord?> LatestAsync(CancellationToken ct = default)
     {

@@ -59,6 +59,14 @@ public sealed class AnalysisMnistSettings : DatabaseSettings
     [Description("libtorch threads (default 1).")]
     public int? Threads { get; init; }
 
+    [CommandOption("--reuse")]
+    [Description("When a run with exactly these settings is stored, keep it instead of training again (the demo's reruns).")]
+    public bool Reuse { get; init; }
+
+    [CommandOption("--out <DIR>")]
+    [Description("Also draw Fig. 6 of the stored run here (fig6-mnist.png and .csv, read back from the database as `tables --figures` does).")]
+    public string? Out { get; init; }
+
     [CommandOption("--json")]
     [Description("stdout: {\"run_id\": n, \"channels\": [{\"channel\", \"digits\", \"test_mse\", \"untrained_mse\", \"mean_image_mse\"}], \"seconds\": x}.")]
     public bool Json { get; init; }
@@ -85,26 +93,49 @@ public sealed class AnalysisMnistCommand : Command<AnalysisMnistSettings>
             Seed = settings.Seed,
         };
         options.Validate();
-        var folder = settings.Mnist ?? MnistDigits.DefaultFolder(StatePaths.StateDirectory());
-        var digits = MnistDigits.Load(folder, MnistAutoencoder.ChannelDigits.SelectMany(d => d));
-        AnalysisCommands.ConfigureThreads(settings.Threads);
-        Console.Error.WriteLine($"MNIST ({MnistDigits.Package}): {options.TrainPerChannel} training and {options.TestPerChannel} test digits per channel (0-2, 3-5, 6-8), {options.Epochs} epochs, latent {options.Latent}, seed {options.Seed}");
-        var result = MnistTrainer.Train(digits, options, line => Console.Error.WriteLine(line), cancellationToken);
-
         using var dataSource = Database.CreateDataSource(settings.ConnectionString());
-        var runId = new MnistRunStore(dataSource).StoreAsync(ToRecord(result), cancellationToken).GetAwaiter().GetResult();
-        foreach (var c in result.Channels)
+        var store = new MnistRunStore(dataSource);
+        var reused = settings.Reuse ? store.FindAsync(Settings(options), options.Samples, cancellationToken).GetAwaiter().GetResult() : null;
+        long runId;
+        MnistRunRecord stored;
+        if (reused is { } existing)
         {
-            Console.Error.WriteLine($"channel {c.Channel} (digits {c.DigitRange}): test MSE {c.TestMse:F5} (untrained {c.UntrainedMse:F5}, mean training image {c.MeanImageMse:F5})");
+            runId = existing;
+            stored = store.ReadAsync(existing, cancellationToken).GetAwaiter().GetResult()!;
+            Console.Error.WriteLine($"MNIST run {runId} has these settings (--reuse): not trained again");
         }
-        Console.Error.WriteLine($"stored MNIST run {runId} ({result.Seconds:F0} s); `foldcluster tables --figures` draws it as fig6-mnist.png");
+        else
+        {
+            var folder = settings.Mnist ?? MnistDigits.DefaultFolder(StatePaths.StateDirectory());
+            var digits = MnistDigits.Load(folder, MnistAutoencoder.ChannelDigits.SelectMany(d => d));
+            AnalysisCommands.ConfigureThreads(settings.Threads);
+            Console.Error.WriteLine($"MNIST ({MnistDigits.Package}): {options.TrainPerChannel} training and {options.TestPerChannel} test digits per channel (0-2, 3-5, 6-8), {options.Epochs} epochs, latent {options.Latent}, seed {options.Seed}");
+            var result = MnistTrainer.Train(digits, options, line => Console.Error.WriteLine(line), cancellationToken);
+            stored = ToRecord(result);
+            runId = store.StoreAsync(stored, cancellationToken).GetAwaiter().GetResult();
+            Console.Error.WriteLine($"stored MNIST run {runId} ({result.Seconds:F0} s); `foldcluster tables --figures` draws it as fig6-mnist.png");
+        }
+        foreach (var c in stored.Channels)
+        {
+            Console.Error.WriteLine($"channel {c.Channel} (digits {c.Digits.Min()}-{c.Digits.Max()}): test MSE {c.TestMse:F5} (untrained {c.UntrainedMse:F5}, mean training image {c.MeanImageMse:F5})");
+        }
+        if (settings.Out is { } output)
+        {
+            var messages = new List<string>();
+            var files = FoldCluster.Reports.Analysis.MnistFigure.GenerateAsync(dataSource, messages, cancellationToken).GetAwaiter().GetResult();
+            messages.ForEach(Console.Error.WriteLine);
+            foreach (var file in FoldCluster.Reports.TablesReport.WriteAll(output, files))
+            {
+                Console.Error.WriteLine($"wrote {file}");
+            }
+        }
         if (settings.Json)
         {
             Console.WriteLine(JsonSerializer.Serialize(new
             {
                 run_id = runId,
-                channels = result.Channels.Select(c => new { channel = c.Channel, digits = c.Digits, test_mse = c.TestMse, untrained_mse = c.UntrainedMse, mean_image_mse = c.MeanImageMse }),
-                seconds = Math.Round(result.Seconds, 2),
+                channels = stored.Channels.Select(c => new { channel = c.Channel, digits = c.Digits, test_mse = c.TestMse, untrained_mse = c.UntrainedMse, mean_image_mse = c.MeanImageMse }),
+                seconds = Math.Round(stored.Seconds, 2),
             }));
         }
         else
@@ -114,12 +145,14 @@ public sealed class AnalysisMnistCommand : Command<AnalysisMnistSettings>
         return 0;
     }
 
-    internal static MnistRunRecord ToRecord(MnistRunResult result)
+    private static MnistRunRecord Settings(MnistOptions o) =>
+        new(0, DateTime.UtcNow, "npm " + MnistDigits.Package, o.Seed, o.Epochs, o.TrainPerChannel, o.TestPerChannel, o.Latent, o.Heads, o.BatchSize, o.LearningRate, o.WeightDecay, 0, [], []);
+
+    internal static MnistRunRecord ToRecord(MnistRunResult result) => Settings(result.Options) with
     {
-        var o = result.Options;
-        return new MnistRunRecord(0, DateTime.UtcNow, "npm " + MnistDigits.Package, o.Seed, o.Epochs, o.TrainPerChannel, o.TestPerChannel, o.Latent, o.Heads, o.BatchSize,
-            o.LearningRate, o.WeightDecay, result.Seconds, result.EpochLosses,
-            result.Channels.Select(c => new MnistChannelRecord(c.Channel, c.Digits, c.TestMse, c.UntrainedMse, c.MeanImageMse,
-                c.Samples.Select((s, i) => new MnistSampleRecord(i, s.Digit, s.Index, s.Pixels, c.Reconstructions[i])).ToList())).ToList());
-    }
+        Seconds = result.Seconds,
+        EpochLosses = result.EpochLosses,
+        Channels = result.Channels.Select(c => new MnistChannelRecord(c.Channel, c.Digits, c.TestMse, c.UntrainedMse, c.MeanImageMse,
+            c.Samples.Select((s, i) => new MnistSampleRecord(i, s.Digit, s.Index, s.Pixels, c.Reconstructions[i])).ToList())).ToList(),
+    };
 }
