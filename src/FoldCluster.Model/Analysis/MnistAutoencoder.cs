@@ -186,7 +186,7 @@ public static class MnistTrainer
             return nn.functional.mse_loss(test[c], mean.expand_as(test[c])).item<float>();
         }).Select(v => (double)v).ToArray();
 
-        using var optimizer = PaperAdam.Create(model.parameters(), options.LearningRate, options.WeightDecay);
+        using var optimizer = new AnalysisAdam(model.parameters(), options.LearningRate, options.WeightDecay);
         var random = new Random(options.Seed);
         var losses = new double[options.Epochs];
         for (var epoch = 0; epoch < options.Epochs; epoch++)
