@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The test command: installs what the tests need (ffmpeg, PostgreSQL), starts the embedded PostgreSQL,
+# The test command: installs what the tests need (ffmpeg, PostgreSQL, the MNIST digits), starts the embedded PostgreSQL,
 # builds, and runs every test project of FoldCluster.sln. Exits non-zero on any failure.
 set -euo pipefail
 . "$(dirname "$0")/lib/common.sh"
@@ -8,17 +8,7 @@ cd "$FC_ROOT"
 # The dashboard's browser tests drive Debian's Chromium through Playwright; Playwright never downloads a browser.
 ensure_chromium() {
   [ -x /usr/bin/chromium ] && return 0
-  local sudo=()
-  if [ "$(id -u)" -ne 0 ]; then
-    command -v sudo >/dev/null || die "chromium is missing; install it (apt-get install chromium) or run as root" 2
-    sudo=(sudo)
-  fi
-  command -v apt-get >/dev/null || die "chromium is missing, and apt-get is not available to install it" 2
-  step "installing chromium (apt) for the dashboard's browser tests"
-  export DEBIAN_FRONTEND=noninteractive
-  "${sudo[@]}" apt-get update -qq >&2 || die "apt-get update failed; cannot install chromium"
-  "${sudo[@]}" apt-get install -y -qq --no-install-recommends chromium >&2 \
-    || die "could not install chromium with apt-get; install it by hand and run again"
+  apt_install "for the dashboard's browser tests" chromium
   [ -x /usr/bin/chromium ] || die "/usr/bin/chromium is still missing after installation"
 }
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
@@ -26,6 +16,7 @@ export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
 ensure_dotnet
 ensure_system_packages
 ensure_chromium
+ensure_mnist
 build_solution
 
 step "starting the embedded PostgreSQL"

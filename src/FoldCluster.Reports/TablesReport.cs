@@ -122,6 +122,8 @@ public sealed class TablesReport(NpgsqlDataSource dataSource, PaperTables? paper
         if (request.Figures)
         {
             files.AddRange(await FiguresAsync(sweep, cells, builder.Table2Extractor, split, profile, request, messages, ct));
+            // Fig. 6 is not a sweep's: it is the newest stored MNIST run (`analysis mnist`), drawn beside every sweep's figures.
+            files.AddRange(await Analysis.MnistFigure.GenerateAsync(dataSource, messages, ct));
         }
         var written = request.OutputDirectory is { } directory ? WriteAll(directory, files) : [];
         return new TablesOutcome(sweep, tables, written, messages, split, profile);

@@ -71,7 +71,7 @@ public static class DeepCca
         SeededInit.Apply(netX, generator);
         SeededInit.Apply(netY, generator);
         var parameters = netX.parameters().Concat(netY.parameters()).ToList();
-        using var optimizer = PaperAdam.Create(parameters, options.LearningRate, weightDecay: 0);
+        using var optimizer = new AnalysisAdam(parameters, options.LearningRate, weightDecay: 0);
         var allX = AnalysisTensors.ToTensor(xs);
         var allY = AnalysisTensors.ToTensor(ys);
         var curve = new double[options.Epochs];

@@ -68,7 +68,7 @@ public static class MutualInformationEstimator
             ("elu2", nn.ELU()),
             ("linear3", nn.Linear(options.Hidden, 1)));
         SeededInit.Apply(network, generator);
-        using var optimizer = PaperAdam.Create(network.parameters(), options.LearningRate, weightDecay: 0);
+        using var optimizer = new AnalysisAdam(network.parameters(), options.LearningRate, weightDecay: 0);
         var raw = new double[options.Steps];
         var logAverage = double.NaN;
         var joint = new float[batch * (dx + dy)];

@@ -34,6 +34,9 @@ public sealed class AnalysisFigures(NpgsqlDataSource dataSource, IAnalysisEstima
 
     private readonly FeatureVectorQueries _queries = new(dataSource);
 
+    /// <summary>Figures drawn at the same time (each estimator call is single-threaded); default: one per core.</summary>
+    public int Parallelism { get; init; } = Environment.ProcessorCount;
+
     public async Task<IReadOnlyList<(string Name, byte[] Content)>> GenerateAsync(long sweepId, string split, string profile, List<string> messages, CancellationToken ct = default)
     {
         var files = new List<(string, byte[])>();
@@ -43,6 +46,7 @@ public sealed class AnalysisFigures(NpgsqlDataSource dataSource, IAnalysisEstima
             messages.Add("no stored feature vectors in this sweep (spec field store_features): Fig. 5-9 not drawn");
             return files;
         }
+        var work = new List<(string Figure, Func<Task<List<(string, byte[])>>> Draw)>();
         foreach (var datasetCells in cells.GroupBy(c => c.Dataset))
         {
             var extractor = datasetCells.Select(c => c.Extractor).Distinct().OrderBy(e => e.StartsWith("resnet50", StringComparison.Ordinal) ? 0 : 1).ThenBy(e => e, StringComparer.Ordinal).First();
@@ -57,8 +61,6 @@ public sealed class AnalysisFigures(NpgsqlDataSource dataSource, IAnalysisEstima
             var reference = methods.FirstOrDefault(c => c.Method == "cmha") ?? methods[0];
             var dataset = Slug(datasetCells.Key);
             var where = $"{datasetCells.Key}, {ModalityLabel(modalities)}, fold {reference.Fold} test utterances";
-            ct.ThrowIfCancellationRequested();
-            // A figure whose rows are too few for its estimator is left out with the reason; the others are drawn.
             foreach (var (figure, draw) in new (string, Func<Task<List<(string, byte[])>>>)[]
             {
                 ("Fig. 5", () => Figure5Async(dataset, where, methods, ct)),
@@ -67,17 +69,30 @@ public sealed class AnalysisFigures(NpgsqlDataSource dataSource, IAnalysisEstima
                 ("Fig. 9", () => Figure9Async(dataset, where, methods, ct)),
             })
             {
-                try
-                {
-                    files.AddRange(await draw());
-                }
-                catch (Exception e) when (e is not OperationCanceledException)
-                {
-                    // An estimator that fails on these rows (too few, or a numeric failure inside libtorch) costs
-                    // its figure, not the tables and the other figures.
-                    messages.Add($"{figure} of dataset '{datasetCells.Key}' not drawn: {e.Message.Split('\n')[0]}");
-                }
+                work.Add(($"{figure} of dataset '{datasetCells.Key}'", draw));
             }
+        }
+        // The figures are independent and each estimator runs on one thread: they are drawn side by side, one per core
+        // (Parallelism), and their files kept in the order above.
+        var drawn = new List<(string, byte[])>[work.Count];
+        var failures = new string?[work.Count];
+        await Parallel.ForEachAsync(Enumerable.Range(0, work.Count), new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, Parallelism), CancellationToken = ct }, async (i, _) =>
+        {
+            try
+            {
+                drawn[i] = await work[i].Draw();
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                // An estimator that fails on these rows (too few, or a numeric failure inside libtorch) costs
+                // its figure, not the tables and the other figures.
+                failures[i] = $"{work[i].Figure} not drawn: {e.Message.Split('\n')[0]}";
+            }
+        });
+        messages.AddRange(failures.OfType<string>());
+        foreach (var d in drawn.Where(d => d is not null))
+        {
+            files.AddRange(d);
         }
         return files;
     }

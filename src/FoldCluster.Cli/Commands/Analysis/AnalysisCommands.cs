@@ -3,7 +3,7 @@ using Spectre.Console.Cli;
 
 namespace FoldCluster.Cli.Commands;
 
-/// <summary>Registers `foldcluster analysis tsne|mi|cca` and `bench analysis`.</summary>
+/// <summary>Registers `foldcluster analysis tsne|mi|cca|mnist` and `bench analysis`.</summary>
 public static class AnalysisCommands
 {
     public static void Register(IConfigurator config)
@@ -20,6 +20,9 @@ public static class AnalysisCommands
             analysis.AddCommand<AnalysisCcaCommand>("cca")
                 .WithDescription("Canonical correlations of two paired matrices: linear CCA, or DCCA with --deep.")
                 .WithExample("analysis", "cca", "--x-matrix", "X.csv", "--y-matrix", "Y.csv", "--deep", "--json");
+            analysis.AddCommand<AnalysisMnistCommand>("mnist")
+                .WithDescription("Fig. 6: trains MCWSA with three image channels on MNIST digits (0-2, 3-5, 6-8) and stores the run for `tables --figures`.")
+                .WithExample("analysis", "mnist", "--epochs", "10", "--train", "2000", "--seed", "1");
         });
     }
 
