@@ -5,6 +5,7 @@ using FoldCluster.Cluster.Tests.MultiProcess;
 using FoldCluster.Cluster.Trainers;
 using FoldCluster.Storage;
 using FoldCluster.Storage.Sweeps;
+using FoldCluster.Tests.Shared;
 using Npgsql;
 using Xunit.Abstractions;
 
@@ -19,6 +20,8 @@ public sealed class LabFixture : IDisposable
 {
     public const int NodeHosts = 3;
 
+    private readonly DirectoryInfo _certificates = Directory.CreateTempSubdirectory("fclab-tls-");
+
     public LabFixture()
     {
         Unavailable = NetworkLab.Unavailable();
@@ -30,13 +33,42 @@ public sealed class LabFixture : IDisposable
         try
         {
             Postgres = new LabPostgres(Lab);
+            IssueCertificates();
         }
         catch
         {
-            Lab.Dispose();
+            Dispose();
             throw;
         }
     }
+
+    /// <summary>
+    /// The lab's cluster CA and one certificate per node host (its address as subject alternative name), made with
+    /// `foldcluster certs` as an operator would: every lab node runs mutual TLS.
+    /// </summary>
+    private void IssueCertificates()
+    {
+        var ca = Path.Combine(_certificates.FullName, "ca");
+        Certs("init", "--out", ca);
+        for (var host = 1; host <= NodeHosts; host++)
+        {
+            Certs("issue", "--ca", ca, "--name", HostName(host), "--host", NetworkLab.NodeAddress(host), "--out", Path.Combine(TlsFolder(host), "node.pfx"));
+        }
+    }
+
+    private static void Certs(params string[] args)
+    {
+        var result = CliProcess.RunAsync(["certs", .. args]).GetAwaiter().GetResult();
+        if (result.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"foldcluster certs {string.Join(' ', args)} failed ({result.ExitCode}): {result.StandardError.Trim()}");
+        }
+    }
+
+    public static string HostName(int host) => $"h{host.ToString(CultureInfo.InvariantCulture)}";
+
+    /// <summary>Node host i's certificate folder (node.pfx and the cluster's ca.crt), for `node start --tls`.</summary>
+    public string TlsFolder(int host) => Path.Combine(_certificates.FullName, HostName(host));
 
     public string? Unavailable { get; }
 
@@ -51,6 +83,7 @@ public sealed class LabFixture : IDisposable
     {
         Postgres?.Dispose();
         Lab?.Dispose();
+        _certificates.Delete(recursive: true);
     }
 }
 
@@ -61,10 +94,18 @@ public sealed class LabFixture : IDisposable
 public sealed class LabCluster : IDisposable
 {
     /// <summary>Short leases and quick failure detection, as in the loopback tests; the suite stays short.</summary>
-    public const string Config = """
+    public const string Config = QuickFailureDetection + Timing;
+
+    /// <summary>The lab's failure detection: a silent node is unreachable after about 4 s and downed 3 s later.</summary>
+    public const string QuickFailureDetection = """
         akka.cluster.failure-detector.heartbeat-interval = 1s
         akka.cluster.failure-detector.acceptable-heartbeat-pause = 4s
         akka.cluster.split-brain-resolver.stable-after = 3s
+
+        """;
+
+    /// <summary>The lab's leases and polls (every scenario keeps these).</summary>
+    public const string Timing = """
         foldcluster.lease = 6s
         foldcluster.lease-check-interval = 1s
         foldcluster.idle-poll = 200ms
@@ -81,13 +122,13 @@ public sealed class LabCluster : IDisposable
     private readonly List<LabProcess> _stopped = [];
     private readonly string _configFile;
 
-    private LabCluster(LabFixture fixture, string database, ITestOutputHelper output)
+    private LabCluster(LabFixture fixture, string database, ITestOutputHelper output, string config)
     {
         _fixture = fixture;
         _output = output;
         DatabaseName = database;
         _configFile = Path.Combine(_dir.FullName, "lab.hocon");
-        File.WriteAllText(_configFile, Config);
+        File.WriteAllText(_configFile, config);
         DataSource = Database.CreateDataSource(fixture.Postgres.LocalConnectionString(database), "fclab-test");
     }
 
@@ -96,20 +137,39 @@ public sealed class LabCluster : IDisposable
     /// <summary>The test's own view of the database (Unix socket: unaffected by the network cuts).</summary>
     public NpgsqlDataSource DataSource { get; }
 
-    public static async Task<LabCluster> CreateAsync(LabFixture fixture, string scenario, ITestOutputHelper output)
+    /// <param name="config">The nodes' HOCON file (default <see cref="Config"/>).</param>
+    public static async Task<LabCluster> CreateAsync(LabFixture fixture, string scenario, ITestOutputHelper output, string config = Config)
     {
         var database = $"{scenario}_{Guid.NewGuid().ToString("N")[..6]}";
         await fixture.Postgres.CreateDatabaseAsync(database);
-        return new LabCluster(fixture, database, output);
+        return new LabCluster(fixture, database, output, config);
+    }
+
+    /// <summary>
+    /// The failure detector and Split Brain Resolver settings of cluster-config/multi-machine.hocon, read from that
+    /// file (what a real multi-machine cluster runs with), over base.hocon's, as HOCON lines for a node's file.
+    /// </summary>
+    public static string MultiMachineFailureDetection()
+    {
+        // The test project copies the repository's file beside its assembly.
+        var file = Path.Combine(AppContext.BaseDirectory, "cluster-config", "multi-machine.hocon");
+        var config = Akka.Configuration.ConfigurationFactory.ParseString(File.ReadAllText(file));
+        var lines = new List<string>();
+        foreach (var section in new[] { "akka.cluster.failure-detector", "akka.cluster.split-brain-resolver" })
+        {
+            foreach (var (key, value) in config.GetConfig(section).AsEnumerable())
+            {
+                lines.Add($"{section}.{key} = {value}");
+            }
+        }
+        Assert.True(lines.Count > 0, $"{file} sets no failure detector or Split Brain Resolver setting");
+        return string.Join('\n', lines) + "\n";
     }
 
     /// <summary>Seeds: the first two hosts, so the cluster can be joined while either is up.</summary>
     private static string Seeds => string.Join(',', new[] { 1, 2 }.Select(i => $"{NetworkLab.NodeAddress(i)}:{ClusterPort.ToString(CultureInfo.InvariantCulture)}"));
 
-    /// <summary>
-    /// Every argument a lab node gets, in one place: transport security options (TLS, or an explicit insecure-network
-    /// switch) belong here when nodes on non-loopback addresses require them.
-    /// </summary>
+    /// <summary>Every argument a lab node gets, in one place (mutual TLS included).</summary>
     public IReadOnlyList<string> NodeArguments(int host, string roles, string trainer, string slots) =>
     [
         "node", "start",
@@ -121,9 +181,9 @@ public sealed class LabCluster : IDisposable
         "--cache", Path.Combine(_dir.FullName, $"cache-h{host.ToString(CultureInfo.InvariantCulture)}"),
         "--config", _configFile,
         "--trainer", trainer,
-        "--node-name", $"h{host.ToString(CultureInfo.InvariantCulture)}",
-        // The lab's links are private to this test run's namespaces; the TLS path has its own tests (SecureClusterTests).
-        "--insecure-network",
+        "--node-name", LabFixture.HostName(host),
+        // Mutual TLS with the lab's cluster CA, as on real machines (the node refuses a non-loopback address without it).
+        "--tls", _fixture.TlsFolder(host),
     ];
 
     /// <summary>Starts (or restarts, killing the old process) the node of host i.</summary>

@@ -25,6 +25,10 @@ public sealed class MultiHostScenarioTests(LabFixture fixture, ITestOutputHelper
     /// <summary>Short jobs for the database events: the jobs running at the event wait for the database and go on.</summary>
     private const double ShortJob = 1.5;
 
+    /// <summary>Scenario 6: five waves of 12 s jobs on the six slots, about a minute under the slow link (a multiple of 10 jobs).</summary>
+    private const double SlowLinkJob = 12;
+    private const int SlowLinkJobs = 30;
+
     private static string Trainer(double seconds) => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"simulated:{seconds}");
 
     /// <summary>A scenario under way: its cluster, its sweep, the undisturbed makespan of that sweep's shape, its clock.</summary>
@@ -150,4 +154,55 @@ public sealed class MultiHostScenarioTests(LabFixture fixture, ITestOutputHelper
         Finish(run, "scenario 5 (full split, all restarted)", cutAt);
         Assert.Equal(0, run.Cluster.AttemptsAfterSuccess(run.SweepId));
     }
+
+    [SkippableFact]
+    public async Task S6_a_node_behind_100_ms_latency_and_1_percent_loss_with_the_multi_machine_failure_detector_is_not_downed()
+    {
+        Skip.If(fixture.Unavailable is not null, fixture.Unavailable);
+        // Every node of this cluster detects failures as cluster-config/multi-machine.hocon says; leases stay the lab's.
+        using var cluster = await LabCluster.CreateAsync(fixture, "s6", output, LabCluster.MultiMachineFailureDetection() + LabCluster.Timing);
+        var trainer = Trainer(SlowLinkJob);
+        cluster.StartThree(trainer);
+        var clock = Stopwatch.StartNew();
+        var undisturbed = cluster.Undisturbed(SlowLinkJobs, SlowLinkJob);
+
+        // h3 leaves (killed), its link goes behind the emulator, and it joins again from behind it.
+        cluster.StopNode(3);
+        using var slow = fixture.Lab.SlowCluster(3, TimeSpan.FromMilliseconds(100), 0.01, seed: 6);
+        var direct = LinkEmulator.RoundTrips(fixture.Lab.NodeHost(1), NetworkLab.NodeAddress(2), 20);
+        var throughLink = LinkEmulator.RoundTrips(fixture.Lab.NodeHost(1), NetworkLab.NodeAddress(3), 20);
+        output.WriteLine(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            $"round trip h1->h2 median {Median(direct):0.00} ms; h1->h3 through the link median {Median(throughLink):0.0} ms, min {throughLink.Min():0.0} ms"));
+        // 100 ms each way: no frame crosses faster, so no round trip is shorter than 200 ms.
+        Assert.True(throughLink.Min() >= 199.5, $"a round trip through the link took {throughLink.Min():0.0} ms; expected at least 200 ms");
+        var h1 = cluster.Node(1);
+        var registered = h1.Lines.Count(l => l.Contains(" registered with ", StringComparison.Ordinal));
+        cluster.StartNode(3, "worker", trainer);
+        cluster.WaitForRegistrations(h1, registered + 1);
+
+        var startAt = cluster.Now();
+        var sweep = await cluster.SubmitAsync("s6", SlowLinkJobs);
+        var run = new Run(cluster, sweep.SweepId, SlowLinkJobs, undisturbed, clock);
+        Finish(run, "scenario 6 (h3 behind 100 ms each way and 1 % loss, multi-machine failure detector)", startAt);
+        output.WriteLine($"link emulator: {slow.Link}");
+
+        // Not downed: every node still runs, and the slow node did its share of the work.
+        for (var host = 1; host <= LabFixture.NodeHosts; host++)
+        {
+            Assert.False(cluster.Node(host).HasExited, $"h{host} stopped (downed?); last lines:\n{cluster.Tail()}");
+        }
+        using (var c = cluster.DataSource.OpenConnection())
+        {
+            var workers = c.ExecuteScalar<int>("""
+                select count(distinct a.worker)::int from job_attempts a join jobs j using (job_id)
+                where j.sweep_id = @sweepId and a.outcome = 'succeeded'
+                """, new { sweepId = sweep.SweepId });
+            Assert.Equal(LabFixture.NodeHosts, workers);
+        }
+        NoJobRanTwice(run);
+        Assert.True(slow.Link.Dropped > 0, $"the link dropped nothing: {slow.Link}");
+        Assert.Equal(0, slow.Link.Overflowed);
+    }
+
+    private static double Median(IReadOnlyList<double> samples) => samples.Order().ElementAt(samples.Count / 2);
 }

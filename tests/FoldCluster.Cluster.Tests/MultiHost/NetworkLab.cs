@@ -129,6 +129,61 @@ public sealed class NetworkLab : IDisposable
 
     public void RestoreDatabase() => Ip("-n", Switch, "link", "set", "dbd", "master", DatabaseBridge);
 
+    /// <summary>
+    /// Moves node host i's cluster link behind a <see cref="LinkEmulator"/>: its veth leaves the bridge and gives up
+    /// its address to a TAP device (`s0`) whose frames the emulator delays and drops on their way to and from a TAP
+    /// port of the cluster bridge. The other hosts forget the old link's hardware address. Disposing of the result
+    /// removes the emulator and puts the veth back.
+    /// </summary>
+    public SlowLink SlowCluster(int i, TimeSpan delay, double loss, int seed)
+    {
+        var host = NodeHost(i);
+        CutCluster(i);
+        Ip("-n", host, "addr", "del", NodeAddress(i) + "/24", "dev", "c0");
+        var slow = new SlowLink(this, i);
+        try
+        {
+            slow.Link = LinkEmulator.Start($"fcl{Environment.ProcessId.ToString(CultureInfo.InvariantCulture)}", host, "s0", NodeAddress(i),
+                Switch, ClusterBridge, delay, loss, seed);
+            ForgetNeighbour(i);
+            return slow;
+        }
+        catch
+        {
+            slow.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Every other node host drops what it knew of host i's hardware address (it changed).</summary>
+    private void ForgetNeighbour(int i)
+    {
+        for (var other = 1; other <= NodeHosts; other++)
+        {
+            if (other != i)
+            {
+                TryIp("-n", NodeHost(other), "neigh", "flush", "to", NodeAddress(i));
+            }
+        }
+    }
+
+    /// <summary>Node host i behind the link emulator until disposed.</summary>
+    public sealed class SlowLink(NetworkLab lab, int host) : IDisposable
+    {
+        public LinkEmulator Link { get; internal set; } = null!;
+
+        public void Dispose()
+        {
+            Link?.Dispose();
+            if (!lab._disposed)
+            {
+                TryIp("-n", lab.NodeHost(host), "addr", "add", NodeAddress(host) + "/24", "dev", "c0");
+                lab.RestoreCluster(host);
+                lab.ForgetNeighbour(host);
+            }
+        }
+    }
+
     private string Add(string suffix)
     {
         var name = $"{_id}-{suffix}";
