@@ -19,7 +19,31 @@ public static class Database
         {
             builder.Timeout = 5; // fail fast with a clear message instead of hanging on a dead host
         }
+        builder.Options = WithSessionGuards(builder.Options);
         return new NpgsqlDataSourceBuilder(builder.ConnectionString).Build();
+    }
+
+    /// <summary>
+    /// Server-side guards for a client that vanishes (its host cut off, its process killed) in the middle of a
+    /// transaction: the server would otherwise keep that session "idle in transaction" for hours, holding the row locks
+    /// of the job it was writing, so every later write of that job times out. Unanswered keepalives end the session
+    /// after about 25 s, and a transaction left idle for 30 s is aborted. Settings already given in Options win.
+    /// </summary>
+    public static readonly IReadOnlyList<(string Name, string Value)> SessionGuards =
+    [
+        ("idle_in_transaction_session_timeout", "30s"),
+        ("tcp_keepalives_idle", "10"),
+        ("tcp_keepalives_interval", "5"),
+        ("tcp_keepalives_count", "3"),
+    ];
+
+    private static string WithSessionGuards(string? options)
+    {
+        var given = options ?? "";
+        var added = SessionGuards
+            .Where(g => !given.Contains(g.Name, StringComparison.Ordinal))
+            .Select(g => $"-c {g.Name}={g.Value}");
+        return string.Join(' ', new[] { given.Trim() }.Where(o => o.Length > 0).Concat(added));
     }
 
     /// <summary>Opens a connection, turning connection failures into one clear line naming host and port.</summary>
@@ -52,7 +76,7 @@ public static class Database
     {
         DatabaseUnreachableException => true,
         NpgsqlException { InnerException: SocketException or TimeoutException or IOException } => true,
-        PostgresException pg => pg.SqlState is "57P01" or "57P02" or "57P03" or "08000" or "08003" or "08006" or "08001" or "08004",
+        PostgresException pg => pg.SqlState is "57P01" or "57P02" or "57P03" or "25P03" or "57P05" or "08000" or "08003" or "08006" or "08001" or "08004",
         NpgsqlException n when n.Message.Contains("Exception while connecting", StringComparison.Ordinal)
                             || n.Message.Contains("Exception while reading from stream", StringComparison.Ordinal)
                             || n.Message.Contains("Exception while writing to stream", StringComparison.Ordinal) => true,

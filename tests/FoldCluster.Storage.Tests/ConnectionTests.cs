@@ -1,6 +1,8 @@
 using System.Net;
 using System.Net.Sockets;
+using Dapper;
 using FoldCluster.Storage;
+using FoldCluster.Tests.Shared;
 
 namespace FoldCluster.Storage.Tests;
 
@@ -63,6 +65,45 @@ public class ConnectionTests
         {
             dir.Delete(recursive: true);
         }
+    }
+
+    [Fact]
+    public async Task Sessions_carry_the_guards_against_vanished_clients()
+    {
+        await using var db = await TestDatabase.CreateAsync(migrate: false);
+        await using var connection = await Database.OpenAsync(db.DataSource);
+        foreach (var (name, value) in Database.SessionGuards)
+        {
+            Assert.Equal(value, await connection.ExecuteScalarAsync<string>($"show {name}"));
+        }
+    }
+
+    [Fact]
+    public async Task A_transaction_left_idle_is_aborted_and_its_row_lock_released()
+    {
+        await using var db = await TestDatabase.CreateAsync(migrate: false);
+        // A shorter idle timeout given by the user wins over the default guard.
+        var shortTimeout = new Npgsql.NpgsqlConnectionStringBuilder(db.ConnectionString) { Options = "-c idle_in_transaction_session_timeout=1s" };
+        await using var impatient = Database.CreateDataSource(shortTimeout.ConnectionString, "foldcluster-tests-idle");
+        await using (var setup = await Database.OpenAsync(db.DataSource))
+        {
+            await setup.ExecuteAsync("create table guarded (id int primary key); insert into guarded values (1)");
+        }
+        await using var holder = await Database.OpenAsync(impatient);
+        Assert.Equal("1s", await holder.ExecuteScalarAsync<string>("show idle_in_transaction_session_timeout"));
+        Assert.Equal("10", await holder.ExecuteScalarAsync<string>("show tcp_keepalives_idle"));
+        var tx = await holder.BeginTransactionAsync(); // never committed: the server aborts it
+        await holder.ExecuteAsync("select id from guarded where id = 1 for update", transaction: tx);
+        // The holder goes quiet, as a client cut off mid-transaction does. Another session waits at most a few seconds.
+        await using var other = await Database.OpenAsync(db.DataSource);
+        var started = DateTime.UtcNow;
+        var locked = await other.ExecuteScalarAsync<int>("set lock_timeout = '20s'; select id from guarded where id = 1 for update");
+        Assert.Equal(1, locked);
+        Assert.True(DateTime.UtcNow - started < TimeSpan.FromSeconds(15), $"lock released after {(DateTime.UtcNow - started).TotalSeconds:0.0} s");
+        // The quiet client learns on its next statement that its session is gone, as a retryable connection failure.
+        var error = await Assert.ThrowsAsync<Npgsql.PostgresException>(() => holder.ExecuteAsync("select 1", transaction: tx));
+        Assert.Equal("25P03", error.SqlState);
+        Assert.True(Database.IsConnectionFailure(error));
     }
 
     private static int UnusedPort()
