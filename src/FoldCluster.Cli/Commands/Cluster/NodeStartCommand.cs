@@ -63,6 +63,10 @@ public sealed class NodeStartSettings : DatabaseSettings
     [Description("Bind a non-loopback --host without TLS anyway (anyone who reaches the port can join; warned about at every start).")]
     public bool InsecureNetwork { get; init; }
 
+    [CommandOption("--events <FILE>")]
+    [Description("Append the node's typed events (joined, coordinator-started, job-assigned, ...) to FILE as JSON lines; see docs/cluster.md, Events.")]
+    public string? Events { get; init; }
+
     [CommandOption("--print-config")]
     [Description("Print the node's effective HOCON (passwords masked) to stdout and exit without starting.")]
     public bool PrintConfig { get; init; }
@@ -93,7 +97,16 @@ public sealed class NodeStartCommand : Command<NodeStartSettings>
             return ExitCodes.Success;
         }
         Log($"database {ConnectionResolver.Redact(options.ConnectionString)}; trainer {options.Trainer}; slots {string.Join(",", options.Slots)}");
-        return NodeHost.Run(options, TrainerFactory, dataSource => new JobStore(dataSource), Log, cancellationToken);
+        using var events = options.EventsFile is null ? null : FoldCluster.Cluster.Events.EventLog.Open(options.EventsFile, name);
+        FoldCluster.Cluster.Events.NodeEvents.Use(events);
+        try
+        {
+            return NodeHost.Run(options, TrainerFactory, dataSource => new JobStore(dataSource), Log, cancellationToken);
+        }
+        finally
+        {
+            FoldCluster.Cluster.Events.NodeEvents.Use(null);
+        }
     }
 
     /// <summary>The trainer seam: `real` is the feature cache + two-stage model trainer; `simulated:SECONDS` the stand-in.</summary>
@@ -147,6 +160,7 @@ public sealed class NodeStartCommand : Command<NodeStartSettings>
             TlsPath = tls is null ? null : Path.GetFullPath(tls),
             TlsPassword = Env("FOLDCLUSTER_TLS_PASSWORD") ?? (FromFile("foldcluster.tls.password") is { Length: > 0 } pw ? pw : null),
             InsecureNetwork = insecure,
+            EventsFile = s.Events is null ? null : Path.GetFullPath(s.Events),
         };
     }
 }
