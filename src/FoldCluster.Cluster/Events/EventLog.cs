@@ -68,7 +68,8 @@ public sealed class EventLog : IDisposable
     public void Dispose()
     {
         _queue.Writer.TryComplete();
-        _writer.Wait(TimeSpan.FromSeconds(5));
+        // Generous: on a loaded machine the writer may not have run for a while; what it has queued is written first.
+        _writer.Wait(TimeSpan.FromSeconds(15));
         _file.Dispose();
     }
 }
