@@ -14,18 +14,50 @@ public sealed class NodeOptionsTests
         Assert.Equal("cuda:1", SlotSpec.Device("cuda:1"));
     }
 
+    [Fact]
+    public void Several_slots_on_one_gpu_get_distinct_names_on_that_device()
+    {
+        var two = SlotSpec.Parse("cuda:0x2");
+        Assert.Equal(["cuda:0/0", "cuda:0/1"], two);
+        Assert.All(two, slot => Assert.Equal("cuda:0", SlotSpec.Device(slot)));
+        var eight = SlotSpec.Parse("cuda:0x4,cuda:1x4");
+        Assert.Equal(8, eight.Distinct().Count());
+        Assert.Equal([("cuda:0", 4), ("cuda:1", 4)], eight.GroupBy(SlotSpec.Device).Select(g => (g.Key, g.Count())));
+        Assert.Equal(["cuda:0/0", "cuda:0/1", "cuda:1"], SlotSpec.Parse("cuda:0x2,cuda:1"));
+        Assert.Equal(64, SlotSpec.Parse("cuda:3x64").Count);
+        Assert.Equal(64, SlotSpec.Parse("cpu:64").Count);
+    }
+
+    [Fact]
+    public void Threads_per_slot_count_only_cpu_slots()
+    {
+        // GPU slots do not share the CPU's cores out (no environment override is set in the test run).
+        Assert.Null(Environment.GetEnvironmentVariable("FOLDCLUSTER_THREADS_PER_SLOT"));
+        var cores = Environment.ProcessorCount;
+        Assert.Equal(Math.Max(1, cores / 2), FoldCluster.Cli.Commands.Cluster.RealTrainer.ThreadsPerSlot(SlotSpec.Parse("cpu:2")));
+        Assert.Equal(cores, FoldCluster.Cli.Commands.Cluster.RealTrainer.ThreadsPerSlot(SlotSpec.Parse("cuda:0x4,cuda:1x4")));
+    }
+
     [Theory]
     [InlineData("gpu:1")]
     [InlineData("cpu:0")]
     [InlineData("cpu:x")]
     [InlineData("cuda:0,cuda:0")]
     [InlineData("cpu:2,cuda:0")]
+    [InlineData("cuda:0x0")]
+    [InlineData("cuda:x2")]
+    [InlineData("cuda:0x2,cuda:0")]
+    [InlineData("cuda:0x65")]
+    [InlineData("cuda:0x")]
+    [InlineData("cuda:0x2x2")]
+    [InlineData("cuda:0/1")]
     [InlineData("")]
     public void Bad_slot_syntax_is_refused_listing_what_is_allowed(string text)
     {
         var e = Assert.Throws<BadInputException>(() => SlotSpec.Parse(text));
         Assert.Contains("cpu:N", e.Message, StringComparison.Ordinal);
         Assert.Contains("cuda:0,cuda:1", e.Message, StringComparison.Ordinal);
+        Assert.Contains("cuda:0x4,cuda:1x4", e.Message, StringComparison.Ordinal);
     }
 
     [Fact]

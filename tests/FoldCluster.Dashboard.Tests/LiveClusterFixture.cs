@@ -56,17 +56,17 @@ public sealed class LiveClusterFixture : IAsyncLifetime
         await File.WriteAllTextAsync(config, Config);
         var ports = LoopbackPorts.Free(2);
         var seeds = $"127.0.0.1:{ports[0].ToString(CultureInfo.InvariantCulture)}";
-        NodeProcess Start(int i, string roles) => NodeProcess.Start(Path.Combine(AppContext.BaseDirectory, "foldcluster.dll"), $"n{i + 1}",
+        NodeProcess Start(int i, string roles) => NodeProcess.StartWithEvents(Path.Combine(AppContext.BaseDirectory, "foldcluster.dll"), $"n{i + 1}",
         [
             "--roles", roles, "--port", ports[i].ToString(CultureInfo.InvariantCulture), "--seeds", seeds, "--slots", "cpu:2",
             "--db", Db.ConnectionString, "--cache", Path.Combine(_dir.FullName, "cache"), "--config", config,
             "--trainer", "simulated:1.0", "--node-name", $"n{i + 1}",
-        ]);
+        ], Path.Combine(_dir.FullName, $"n{i + 1}.events.jsonl"));
         var n1 = Start(0, "coordinator,worker");
         _nodes.Add(n1);
-        Assert.True(n1.WaitForLines(l => l.Contains("this node is now the coordinator", StringComparison.Ordinal), 1, TimeSpan.FromSeconds(90)), Tail());
+        Assert.True(n1.WaitForEvent<FoldCluster.Cluster.Events.CoordinatorStartedEvent>(_ => true, 1, TimeSpan.FromSeconds(90)), Tail());
         _nodes.Add(Start(1, "worker"));
-        Assert.True(n1.WaitForLines(l => l.Contains(" registered with ", StringComparison.Ordinal), 2, TimeSpan.FromSeconds(90)), Tail());
+        Assert.True(n1.WaitForEvent<FoldCluster.Cluster.Events.WorkerRegisteredEvent>(_ => true, 2, TimeSpan.FromSeconds(90)), Tail());
 
         FinishedSweepId = (await SubmitAsync(FinishedSweep, ["cmha", "concat"], 1)).SweepId;
         await WaitForSweepAsync(FinishedSweepId, TimeSpan.FromMinutes(3));

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Akka.Actor;
 using Akka.Cluster;
+using FoldCluster.Cluster.Events;
 using FoldCluster.Cluster.Hosting;
 using FoldCluster.Cluster.Infrastructure;
 using FoldCluster.Cluster.Messages;
@@ -76,6 +77,7 @@ public sealed class SweepCoordinator : ReceiveActor, IWithTimers
             if (m.Count > 0)
             {
                 _log($"coordinator: requeued {m.Count} running job(s) of {m.What}");
+                NodeEvents.Emit(new JobsRequeuedEvent(m.Count, JobsRequeuedEvent.WorkerLost, m.What));
             }
         });
         Receive<LeaseTick>(_ => CheckLeases());
@@ -90,6 +92,7 @@ public sealed class SweepCoordinator : ReceiveActor, IWithTimers
             if (m.Count > 0)
             {
                 _log($"coordinator: requeued {m.Count} job(s) whose lease expired");
+                NodeEvents.Emit(new JobsRequeuedEvent(m.Count, JobsRequeuedEvent.LeaseExpired, null));
             }
         });
         Receive<LeaseCheckFailed>(m =>
@@ -135,6 +138,7 @@ public sealed class SweepCoordinator : ReceiveActor, IWithTimers
     protected override void PreStart()
     {
         _log($"this node is now the coordinator (incarnation {_incarnation}); rebuilding state from PostgreSQL");
+        NodeEvents.Emit(new CoordinatorStartedEvent(_incarnation, Environment.ProcessId));
         Akka.Cluster.Cluster.Get(Context.System).Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsEvents,
             typeof(ClusterEvent.IMemberEvent), typeof(ClusterEvent.IReachabilityEvent));
         Timers.StartPeriodicTimer("lease-check", LeaseTick.Instance, _settings.LeaseCheckInterval);
@@ -149,6 +153,7 @@ public sealed class SweepCoordinator : ReceiveActor, IWithTimers
         _stopping.Cancel();
         ReportDispatch();
         _log("coordinator stopped on this node");
+        NodeEvents.Emit(new CoordinatorStoppedEvent(_incarnation));
     }
 
     private void OnRebuild(RebuildLoaded m)
@@ -181,6 +186,7 @@ public sealed class SweepCoordinator : ReceiveActor, IWithTimers
             worker = _workers.Add(m.WorkerId, m.NodeName, Sender, node, now);
             Context.Watch(Sender);
             _log($"coordinator: worker {m.NodeName} ({m.WorkerId}) registered with {m.Slots.Count} slot(s): {string.Join(", ", m.Slots)}; running {m.Running.Count}");
+            NodeEvents.Emit(new WorkerRegisteredEvent(m.NodeName, m.WorkerId, m.Slots));
             foreach (var job in m.Running)
             {
                 var (workerId, jobId, attempt) = (m.WorkerId, job.JobId, job.Attempt);
@@ -329,6 +335,7 @@ public sealed class SweepCoordinator : ReceiveActor, IWithTimers
         }
         _dispatchMs.Add(ms);
         _log($"coordinator: assigned job {job.JobId} attempt {job.Attempt} ({job.Key.Canonical}) to {worker.Name} {slot}; dispatch {ms:0.000} ms");
+        NodeEvents.Emit(new JobAssignedEvent(job.SweepName, job.JobId, job.Attempt, worker.Name, worker.Id, slot, ms));
     }
 
     private void OnProgress(JobProgress m)
@@ -356,6 +363,7 @@ public sealed class SweepCoordinator : ReceiveActor, IWithTimers
         {
             Context.Unwatch(worker.Ref);
             _log($"coordinator: lost worker {worker.Name} ({worker.Id}): {reason}; requeueing its running jobs");
+            NodeEvents.Emit(new WorkerLostEvent(worker.Name, worker.Id, reason));
             Requeue(worker.Id, $"worker {worker.Name}");
         }
     }

@@ -68,5 +68,6 @@ public sealed class WorkerAdmission(Akka.Cluster.Cluster cluster, Action<string>
         }
         _lastLogged[key] = now;
         log($"coordinator: refused {what} from {from}: {why}");
+        Events.NodeEvents.Emit(new Events.RequestRefusedEvent(what, workerId, from.ToString(), why));
     }
 }

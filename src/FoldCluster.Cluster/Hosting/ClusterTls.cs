@@ -110,11 +110,13 @@ public sealed class ClusterTls
         if (certificate is null)
         {
             log.Warning("refused TLS peer {0}: it presented no certificate", peer);
+            Events.NodeEvents.Emit(new Events.TlsPeerRefusedEvent(peer, null, "it presented no certificate"));
             return false;
         }
         if (!ChainsToAuthority(certificate, out var why))
         {
             log.Warning("refused TLS peer {0} ({1}): its certificate is not signed by the cluster CA ({2})", peer, certificate.Subject, why);
+            Events.NodeEvents.Emit(new Events.TlsPeerRefusedEvent(peer, certificate.Subject, $"its certificate is not signed by the cluster CA ({why})"));
             return false;
         }
         return true;

@@ -5,6 +5,7 @@ using Akka;
 using Akka.Actor;
 using Akka.Cluster.Tools.Singleton;
 using FoldCluster.Cluster.Coordinator;
+using FoldCluster.Cluster.Events;
 using FoldCluster.Cluster.Infrastructure;
 using FoldCluster.Cluster.Worker;
 using FoldCluster.Core;
@@ -66,11 +67,14 @@ public static class NodeHost
             ? "remoting: plain TCP (loopback or --insecure-network)"
             : $"remoting: mutual TLS with {tls.Certificate.Subject} from {tls.CertificateFile}; peers must be signed by the cluster CA {tls.Authority.Subject}");
         log($"node {options.NodeName} listening on {options.Host}:{options.Port} as [{string.Join(",", options.Roles.Order(StringComparer.Ordinal))}] (worker id {workerId})");
+        NodeEvents.Emit(new NodeStartedEvent(options.Host, options.Port, options.Roles.Order(StringComparer.Ordinal).ToArray(), workerId, Environment.ProcessId,
+            tls?.Certificate.Subject));
         var joined = new ManualResetEventSlim();
         cluster.RegisterOnMemberUp(() =>
         {
             joined.Set();
             log($"joined the cluster at {self.Address} with roles [{string.Join(",", options.Roles.Order(StringComparer.Ordinal))}]");
+            NodeEvents.Emit(new JoinedEvent(self.Address.ToString()));
         });
         var leaving = false;
         var downed = false;
@@ -135,6 +139,7 @@ public static class NodeHost
                     var n = await retry.RunAsync("requeue this node's jobs", ct => store.RequeueWorkerAsync(workerId, "node left the cluster", ct),
                         CancellationToken.None).ConfigureAwait(false);
                     log($"put {n} running job(s) back in the queue");
+                    NodeEvents.Emit(new JobsRequeuedEvent(n, JobsRequeuedEvent.NodeLeft, workerId));
                 }
                 catch (Exception e)
                 {
@@ -162,14 +167,17 @@ public static class NodeHost
         {
             // Akka stops a node whose TLS handshake with the seeds failed (a certificate either side refused).
             log("stopped before joining the cluster: see the errors above (a TLS certificate refused by either side, or seeds that refused this node)");
+            NodeEvents.Emit(new NodeStoppedEvent(false, ExitCodes.WorkFailed, "stopped before joining the cluster"));
             return ExitCodes.WorkFailed;
         }
         if (downed || !Volatile.Read(ref leaving))
         {
             log("this node was removed from the cluster (downed or unreachable from the majority); stopping");
+            NodeEvents.Emit(new NodeStoppedEvent(true, ExitCodes.WorkFailed, "removed from the cluster"));
             return ExitCodes.WorkFailed;
         }
         log("left the cluster");
+        NodeEvents.Emit(new NodeStoppedEvent(true, ExitCodes.Success, "left the cluster"));
         return ExitCodes.Success;
     }
 

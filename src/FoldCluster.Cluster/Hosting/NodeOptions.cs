@@ -28,6 +28,9 @@ public sealed record NodeOptions(
     /// <summary>The PKCS#12 file's password, if it has one (never logged nor printed).</summary>
     public string? TlsPassword { get; init; }
 
+    /// <summary>`--events FILE`: the node's typed events as JSON lines (docs/cluster.md, Events); null: none written.</summary>
+    public string? EventsFile { get; init; }
+
     /// <summary>`--insecure-network`: bind beyond loopback without TLS (warned about at every start).</summary>
     public bool InsecureNetwork { get; init; }
 
@@ -90,11 +93,15 @@ public sealed record SeedNode(string Host, int Port)
 
 /// <summary>
 /// Worker slots (DESIGN.md section 8): `cpu:N` gives N CPU slots named cpu:0..cpu:N-1; `cuda:0,cuda:1` gives one slot
-/// per listed GPU. One job per slot, each on its own thread.
+/// per listed GPU, named after it; `cuda:0x4` gives four slots sharing GPU 0, named cuda:0/0..cuda:0/3 (device, slash,
+/// slot on that device; forms mix: `cuda:0x4,cuda:1x4`, `cuda:0x2,cuda:1`). One job per slot, each on its own thread.
 /// </summary>
 public static class SlotSpec
 {
-    public const string Allowed = "cpu:N (N CPU slots, 1-64) or a list of GPUs such as cuda:0,cuda:1";
+    public const int MaxPerDevice = 64;
+
+    public const string Allowed = "cpu:N (N CPU slots, 1-64), or a list of GPUs such as cuda:0,cuda:1 (one slot each) "
+        + "or cuda:0x4,cuda:1x4 (N slots sharing one GPU, 1-64)";
 
     public static IReadOnlyList<string> Parse(string text)
     {
@@ -105,30 +112,66 @@ public static class SlotSpec
         }
         if (parts.Length == 1 && parts[0].StartsWith("cpu:", StringComparison.OrdinalIgnoreCase))
         {
-            if (!int.TryParse(parts[0][4..], NumberStyles.None, CultureInfo.InvariantCulture, out var n) || n is < 1 or > 64)
+            if (!int.TryParse(parts[0][4..], NumberStyles.None, CultureInfo.InvariantCulture, out var n) || n is < 1 or > MaxPerDevice)
             {
                 throw new BadInputException($"--slots '{text}': '{parts[0]}' is not valid: expected {Allowed}");
             }
             return Enumerable.Range(0, n).Select(i => $"cpu:{i.ToString(CultureInfo.InvariantCulture)}").ToArray();
         }
         var slots = new List<string>();
+        var devices = new HashSet<string>(StringComparer.Ordinal);
         foreach (var part in parts)
         {
-            if (!part.StartsWith("cuda:", StringComparison.OrdinalIgnoreCase)
-                || !int.TryParse(part[5..], NumberStyles.None, CultureInfo.InvariantCulture, out var gpu) || gpu > 63)
+            if (ParseGpu(part) is not var (gpu, count))
             {
                 throw new BadInputException($"--slots '{text}': '{part}' is not valid: expected {Allowed}");
             }
-            var name = $"cuda:{gpu.ToString(CultureInfo.InvariantCulture)}";
-            if (slots.Contains(name))
+            var device = $"cuda:{gpu.ToString(CultureInfo.InvariantCulture)}";
+            if (!devices.Add(device))
             {
-                throw new BadInputException($"--slots '{text}' names {name} twice: expected {Allowed}");
+                throw new BadInputException($"--slots '{text}' names {device} twice: expected {Allowed}");
             }
-            slots.Add(name);
+            slots.AddRange(count is null
+                ? [device]
+                : Enumerable.Range(0, count.Value).Select(i => $"{device}/{i.ToString(CultureInfo.InvariantCulture)}"));
         }
         return slots;
     }
 
-    /// <summary>The TorchSharp device string of a slot: "cpu" for every CPU slot, "cuda:N" for a GPU slot.</summary>
-    public static string Device(string slot) => slot.StartsWith("cpu", StringComparison.Ordinal) ? "cpu" : slot;
+    /// <summary>`cuda:G` (count null) or `cuda:GxN`; null when the part is neither.</summary>
+    private static (int Gpu, int? Count)? ParseGpu(string part)
+    {
+        if (!part.StartsWith("cuda:", StringComparison.OrdinalIgnoreCase))
+        {
+            return null;
+        }
+        var body = part[5..];
+        var x = body.IndexOf('x', StringComparison.Ordinal);
+        var gpuText = x < 0 ? body : body[..x];
+        if (!int.TryParse(gpuText, NumberStyles.None, CultureInfo.InvariantCulture, out var gpu) || gpu > 63)
+        {
+            return null;
+        }
+        if (x < 0)
+        {
+            return (gpu, null);
+        }
+        return int.TryParse(body[(x + 1)..], NumberStyles.None, CultureInfo.InvariantCulture, out var count) && count is >= 1 and <= MaxPerDevice
+            ? (gpu, count)
+            : null;
+    }
+
+    /// <summary>
+    /// The TorchSharp device string of a slot: "cpu" for every CPU slot, "cuda:N" for a GPU slot (also for the slots
+    /// cuda:N/0, cuda:N/1, ... that share GPU N).
+    /// </summary>
+    public static string Device(string slot)
+    {
+        if (slot.StartsWith("cpu", StringComparison.Ordinal))
+        {
+            return "cpu";
+        }
+        var slash = slot.IndexOf('/', StringComparison.Ordinal);
+        return slash < 0 ? slot : slot[..slash];
+    }
 }

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using FoldCluster.Cluster.Events;
 
 namespace FoldCluster.Cluster.Hosting;
 
@@ -107,6 +108,73 @@ public sealed class NodeProcess : IDisposable
     }
 
     public int CountLines(Func<string, bool> match) => _lines.Count(match);
+
+    private EventTail? _events;
+    private readonly List<NodeEvent> _seen = [];
+
+    /// <summary>The node's `--events` file (null when started without one).</summary>
+    public string? EventsFile => _events?.Path;
+
+    /// <summary>
+    /// Starts `foldcluster node start ARGS --events FILE`: the node writes its typed events to
+    /// <paramref name="eventsFile"/>, read back by <see cref="Events"/> and <see cref="WaitForEvent{T}"/>.
+    /// </summary>
+    public static NodeProcess StartWithEvents(string foldclusterDll, string name, IEnumerable<string> nodeArgs, string eventsFile,
+        IReadOnlyDictionary<string, string>? environment = null, Action<string>? echo = null)
+    {
+        var node = Start(foldclusterDll, name, nodeArgs.Concat(["--events", eventsFile]), environment, echo);
+        node._events = new EventTail(eventsFile);
+        return node;
+    }
+
+    /// <summary>Every event the node has written so far (empty without an events file).</summary>
+    public IReadOnlyList<NodeEvent> Events
+    {
+        get
+        {
+            lock (_seen)
+            {
+                if (_events is not null)
+                {
+                    _seen.AddRange(_events.ReadNew());
+                }
+                return _seen.ToArray();
+            }
+        }
+    }
+
+    /// <summary>The events of one kind written so far.</summary>
+    public IReadOnlyList<T> EventsOf<T>() where T : NodeEvent => Events.OfType<T>().ToArray();
+
+    /// <summary>
+    /// Waits until at least <paramref name="count"/> events of kind <typeparamref name="T"/> match; false on timeout,
+    /// or when the process has exited and its file holds no more.
+    /// </summary>
+    public bool WaitForEvent<T>(Func<T, bool> match, int count, TimeSpan timeout) where T : NodeEvent
+    {
+        if (_events is null)
+        {
+            throw new InvalidOperationException($"node {Name} was started without an events file (use StartWithEvents)");
+        }
+        var deadline = DateTime.UtcNow + timeout;
+        while (true)
+        {
+            var exited = _process.HasExited;
+            if (Events.OfType<T>().Count(match) >= count)
+            {
+                return true;
+            }
+            if (exited || DateTime.UtcNow >= deadline)
+            {
+                return false;
+            }
+            Thread.Sleep(50);
+        }
+    }
+
+    /// <summary>Waits for the first event of kind <typeparamref name="T"/> that matches (any, when no match is given); null on timeout.</summary>
+    public T? WaitForEvent<T>(TimeSpan timeout, Func<T, bool>? match = null) where T : NodeEvent =>
+        WaitForEvent(match ?? (_ => true), 1, timeout) ? Events.OfType<T>().First(match ?? (_ => true)) : null;
 
     /// <summary>SIGTERM: the node leaves the cluster gracefully.</summary>
     public void Terminate() => Signal("TERM");

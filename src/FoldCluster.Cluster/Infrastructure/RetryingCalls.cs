@@ -15,7 +15,11 @@ public sealed class RetryingCalls(Action<string> log, TimeSpan giveUpAfter)
     public TimeSpan GiveUpAfter { get; } = giveUpAfter;
 
     public Task<T> RunAsync<T>(string what, Func<CancellationToken, Task<T>> call, CancellationToken ct) =>
-        DbRetry.RunAsync(call, _options, line => log($"{what}: {line}"), ct);
+        DbRetry.RunAsync(call, _options, line =>
+        {
+            log($"{what}: {line}");
+            Events.NodeEvents.Emit(new Events.DatabaseRetryEvent(what, line));
+        }, ct);
 
     /// <summary>The same, blocking: for worker slot threads, which own their thread and may wait.</summary>
     public T Run<T>(string what, Func<CancellationToken, Task<T>> call, CancellationToken ct) =>

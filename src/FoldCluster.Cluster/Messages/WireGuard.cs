@@ -38,6 +38,7 @@ public abstract class RefusingSerializer(ExtendedActorSystem system) : Serialize
     {
         var message = $"refused a message for serializer id {Identifier} ({Refused}) from the wire; manifest '{Printable(Encoding.UTF8.GetBytes(manifest ?? ""))}', payload starts '{Printable(bytes)}'";
         Log.Warning("{0}", message);
+        Events.NodeEvents.Emit(new Events.MessageRefusedEvent(Identifier, message));
         return new SerializationException(message);
     }
 
@@ -131,12 +132,14 @@ public sealed class GuardedMiscMessageSerializer(ExtendedActorSystem system) : S
         {
             const string message = "refused a Status.Failure from the wire (serializer id 16): its exception type is named by the sender";
             Log.Warning(message);
+            Events.NodeEvents.Emit(new Events.MessageRefusedEvent(Identifier, message));
             throw new SerializationException(message);
         }
         if (manifest == KillManifest)
         {
             const string message = "refused a Kill from the wire (serializer id 16): peers may not restart this node's actors";
             Log.Warning(message);
+            Events.NodeEvents.Emit(new Events.MessageRefusedEvent(Identifier, message));
             throw new SerializationException(message);
         }
         return _inner.FromBinary(bytes, manifest);
@@ -175,6 +178,7 @@ public sealed class GuardedSystemMessageSerializer(ExtendedActorSystem system) :
         {
             var message = $"refused system message {type?.FullName ?? "(no type)"} from the wire (serializer id 22): only death watch crosses nodes";
             Log.Warning("{0}", message);
+            Events.NodeEvents.Emit(new Events.MessageRefusedEvent(Identifier, message));
             throw new SerializationException(message);
         }
         return _inner.FromBinary(bytes, type);

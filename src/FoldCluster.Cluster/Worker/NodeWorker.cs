@@ -281,6 +281,7 @@ public sealed class NodeWorker : ReceiveActor, IWithTimers
         var run = new SlotRun(m.Slot, m.JobId, m.Attempt, request, trainer, _store, _db, TimeSpan.FromSeconds(m.LeaseSeconds), Self, _abort.Token);
         slot.Run = run;
         _log($"worker: slot {name} started job {m.JobId} attempt {m.Attempt} ({m.Key.Canonical}) of sweep {m.SweepName}");
+        Events.NodeEvents.Emit(new Events.JobStartedEvent(m.SweepName, m.JobId, m.Attempt, name));
         run.Start();
     }
 
@@ -328,6 +329,14 @@ public sealed class NodeWorker : ReceiveActor, IWithTimers
             SlotEnd.FailedPermanently => "failed (not retryable): " + m.Detail,
             _ => "stopped: " + m.Detail,
         }}");
+        Events.NodeEvents.Emit(new Events.JobFinishedEvent(m.JobId, m.Attempt, m.Slot, m.End switch
+        {
+            SlotEnd.Stored => Events.JobFinishedEvent.Stored,
+            SlotEnd.RejectedStale => Events.JobFinishedEvent.RejectedStale,
+            SlotEnd.FailedRetryable => Events.JobFinishedEvent.FailedRetryable,
+            SlotEnd.FailedPermanently => Events.JobFinishedEvent.Failed,
+            _ => Events.JobFinishedEvent.Stopped,
+        }, seconds, m.End == SlotEnd.Stored ? null : m.Detail));
         IClusterMessage report = m.End switch
         {
             SlotEnd.Stored => new JobFinished(_setup.WorkerId, m.Slot, m.JobId, m.Attempt, true, seconds),

@@ -54,6 +54,42 @@ public sealed class NodeWorkerTests : Akka.TestKit.Xunit2.TestKit, IAsyncLifetim
             (lease ?? TimeSpan.FromMinutes(5)).TotalSeconds);
     }
 
+    /// <summary>Hands every request to the simulated trainer and records, as a real trainer does, the request's device.</summary>
+    private sealed class DeviceRecordingTrainer : IJobTrainer
+    {
+        private readonly SimulatedTrainer _inner = new(TimeSpan.FromMilliseconds(100));
+
+        public TrainingOutcome Run(JobRequest request, Action<EpochReport> onEpoch, CancellationToken cancellationToken) =>
+            _inner.Run(request, onEpoch, cancellationToken) with
+            {
+                Provenance = new ResultProvenance("test", "tv", "lv", request.Device, "device of " + request.Device, "cpu model", "isa", 1,
+                    "host", "cache-key", "AVT", 40, new Dictionary<string, int>()),
+            };
+    }
+
+    [Fact]
+    public async Task A_slot_sharing_a_gpu_trains_on_that_gpu_and_its_result_records_the_device()
+    {
+        var coordinator = CreateTestProbe();
+        var slots = Hosting.SlotSpec.Parse("cuda:0x2");
+        var setup = new WorkerSetup(_workerId, "w1", slots, _ => new DeviceRecordingTrainer(), Path.GetTempPath(), null);
+        var worker = Sys.ActorOf(NodeWorker.Props(setup, _store, coordinator.Ref, ClusterTestKit.Settings(Sys), _ => { }));
+        Assert.Equal(["cuda:0/0", "cuda:0/1"], coordinator.ExpectMsg<RegisterWorker>(TimeSpan.FromSeconds(5)).Slots);
+        coordinator.Reply(new WorkerRegistered("test-coordinator"));
+        coordinator.FishForMessage(m => m is RequestWork { Slot: "cuda:0/1" }, TimeSpan.FromSeconds(5));
+
+        var job = await _store.ClaimNextAsync(_workerId, "cuda:0/1", TimeSpan.FromMinutes(5), CancellationToken.None);
+        Assert.NotNull(job);
+        worker.Tell(new JobAssigned("cuda:0/1", job.JobId, job.Attempt, job.SweepName, job.Key, job.Dataset, job.TrainingOverrides, 300), coordinator.Ref);
+        var finished = (JobFinished)coordinator.FishForMessage(m => m is JobFinished, TimeSpan.FromSeconds(30));
+        Assert.True(finished.Stored);
+
+        using var c = _db.DataSource.OpenConnection();
+        Assert.Equal(("cuda:0/1", "cuda:0"), c.QuerySingle<(string, string)>("""
+            select a.slot, p.device from job_attempts a join result_provenance p using (job_id) where a.job_id = @id and a.attempt = @attempt
+            """, new { id = job.JobId, attempt = job.Attempt }));
+    }
+
     [Fact]
     public async Task A_hung_trainer_is_cancelled_within_max_epoch_time_plus_one_lease_and_counted_as_a_failure()
     {

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Dapper;
+using FoldCluster.Cluster.Hosting;
 using FoldCluster.Cluster.Trainers;
 using FoldCluster.Storage.Sweeps;
 using FoldCluster.Tests.Shared;
@@ -41,11 +42,11 @@ public sealed class BudgetTests(ITestOutputHelper output) : IAsyncLifetime
     [Fact]
     public async Task A_job_whose_node_is_SIGKILLed_four_times_still_succeeds_and_one_failing_its_work_three_times_fails_with_the_reason()
     {
-        using var cluster = new LocalCluster(_db.ConnectionString, 3, output);
+        using var cluster = new LocalCluster(_db.ConnectionString, 3, TestEcho.To(output));
         var n1 = cluster.Start(0, "coordinator", "simulated:0");
-        Assert.True(n1.WaitForLines(l => l.Contains("this node is now the coordinator", StringComparison.Ordinal), 1, Startup), cluster.Tail());
+        Assert.True(n1.WaitForEvent<FoldCluster.Cluster.Events.CoordinatorStartedEvent>(_ => true, 1, Startup), cluster.Tail());
         var n2 = cluster.Start(1, "coordinator", "simulated:0");
-        Assert.True(n2.WaitForLines(l => l.Contains("] joined the cluster at ", StringComparison.Ordinal), 1, Startup), cluster.Tail());
+        Assert.True(n2.WaitForEvent<FoldCluster.Cluster.Events.JoinedEvent>(_ => true, 1, Startup), cluster.Tail());
 
         // max_attempts 1: a single failure would end it, so surviving four kills shows that losses are not failures.
         var sweeps = new SweepStore(_db.DataSource);

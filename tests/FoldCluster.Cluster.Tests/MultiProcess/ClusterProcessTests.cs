@@ -1,4 +1,5 @@
 using Dapper;
+using FoldCluster.Cluster.Events;
 using FoldCluster.Cluster.Hosting;
 using FoldCluster.Cluster.Trainers;
 using FoldCluster.Storage;
@@ -30,10 +31,6 @@ public sealed class ClusterProcessTests(ITestOutputHelper output) : IAsyncLifeti
 
     public async Task DisposeAsync() => await _db.DisposeAsync();
 
-    private static bool IsRegistration(string line) => line.Contains(" registered with ", StringComparison.Ordinal);
-
-    private static bool IsJobStart(string line) => line.Contains("] worker: slot ", StringComparison.Ordinal) && line.Contains(" started job ", StringComparison.Ordinal);
-
     private static async Task<SweepSubmission> SubmitAsync(Npgsql.NpgsqlDataSource dataSource, string name, int jobs) =>
         await new SweepStore(dataSource).SubmitAsync(SimulatedSweep.Spec(name, jobs), "test");
 
@@ -41,14 +38,14 @@ public sealed class ClusterProcessTests(ITestOutputHelper output) : IAsyncLifeti
     private static (NodeProcess N1, NodeProcess N2, NodeProcess N3) StartThree(LocalCluster cluster, string trainer)
     {
         var n1 = cluster.Start(0, "coordinator,worker", trainer);
-        Assert.True(n1.WaitForLines(l => l.Contains("this node is now the coordinator", StringComparison.Ordinal), 1, Startup), cluster.Tail());
+        Assert.True(n1.WaitForEvent<CoordinatorStartedEvent>(_ => true, 1, Startup), cluster.Tail());
         var n2 = cluster.Start(1, "coordinator,worker", trainer);
         var n3 = cluster.Start(2, "worker", trainer);
-        Assert.True(n1.WaitForLines(IsRegistration, 3, Startup), cluster.Tail());
+        Assert.True(n1.WaitForEvent<WorkerRegisteredEvent>(_ => true, 3, Startup), cluster.Tail());
         // Every node Up (not only joining): a kill must find a stable three-member cluster with a majority left.
         foreach (var node in new[] { n1, n2, n3 })
         {
-            Assert.True(node.WaitForLines(l => l.Contains("] joined the cluster at ", StringComparison.Ordinal), 1, Startup), cluster.Tail());
+            Assert.True(node.WaitForEvent<JoinedEvent>(_ => true, 1, Startup), cluster.Tail());
         }
         return (n1, n2, n3);
     }
@@ -56,7 +53,7 @@ public sealed class ClusterProcessTests(ITestOutputHelper output) : IAsyncLifeti
     [Fact]
     public async Task Three_nodes_finish_a_40_job_sweep_with_one_result_per_job_and_a_resubmission_creates_no_jobs()
     {
-        using var cluster = new LocalCluster(_db.ConnectionString, 3, output);
+        using var cluster = new LocalCluster(_db.ConnectionString, 3, TestEcho.To(output));
         StartThree(cluster, "simulated:0.2");
 
         var sweep = await SubmitAsync(_db.DataSource, "three-nodes", 40);
@@ -80,16 +77,17 @@ public sealed class ClusterProcessTests(ITestOutputHelper output) : IAsyncLifeti
     [Fact]
     public async Task Killing_a_worker_mid_jobs_moves_its_jobs_to_other_workers()
     {
-        using var cluster = new LocalCluster(_db.ConnectionString, 3, output);
+        using var cluster = new LocalCluster(_db.ConnectionString, 3, TestEcho.To(output));
         var (_, _, n3) = StartThree(cluster, "simulated:0.5");
-        var n3Id = n3.Lines.Select(l => System.Text.RegularExpressions.Regex.Match(l, @"worker id ([^)]+)\)")).First(m => m.Success).Groups[1].Value;
+        var n3Id = Assert.Single(n3.EventsOf<NodeStartedEvent>()).WorkerId;
 
         var sweep = await SubmitAsync(_db.DataSource, "kill-worker", 40);
-        Assert.True(n3.WaitForLines(IsJobStart, 3, TimeSpan.FromSeconds(30)), cluster.Tail());
+        Assert.True(n3.WaitForEvent<JobStartedEvent>(_ => true, 3, TimeSpan.FromSeconds(30)), cluster.Tail());
         n3.Kill();
 
         cluster.WaitForSweep(sweep.SweepId, TimeSpan.FromSeconds(90));
         SweepInvariants.ExactlyOneResultPerJob(_db.DataSource, sweep.SweepId, 40);
+        Assert.True(cluster.Nodes[0].WaitForEvent<WorkerLostEvent>(e => e.WorkerId == n3Id, 1, TimeSpan.FromSeconds(30)), cluster.Tail());
         await using var c = await _db.DataSource.OpenConnectionAsync();
         // The killed worker had jobs running; they were lost there and finished elsewhere.
         var lost = (await c.QueryAsync<long>("select job_id from job_attempts where worker = @n3Id and outcome = 'lost'", new { n3Id })).ToArray();
@@ -102,27 +100,31 @@ public sealed class ClusterProcessTests(ITestOutputHelper output) : IAsyncLifeti
     [Fact]
     public async Task Killing_the_coordinator_node_moves_the_coordinator_and_the_sweep_finishes()
     {
-        using var cluster = new LocalCluster(_db.ConnectionString, 3, output);
+        using var cluster = new LocalCluster(_db.ConnectionString, 3, TestEcho.To(output));
         var (n1, n2, _) = StartThree(cluster, "simulated:0.4");
 
         var sweep = await SubmitAsync(_db.DataSource, "kill-coordinator", 40);
         LocalCluster.WaitForResults(_db.DataSource, sweep.SweepId, 6, TimeSpan.FromSeconds(30));
         n1.Kill();
 
-        Assert.True(n2.WaitForLines(l => l.Contains("this node is now the coordinator", StringComparison.Ordinal), 1, TimeSpan.FromSeconds(45)), cluster.Tail());
+        Assert.True(n2.WaitForEvent<CoordinatorStartedEvent>(_ => true, 1, TimeSpan.FromSeconds(45)), cluster.Tail());
+        // The coordinator moved to the process of n2, and the rest of the sweep was assigned from there.
+        Assert.Equal(n2.Pid, n2.EventsOf<CoordinatorStartedEvent>()[0].Pid);
         cluster.WaitForSweep(sweep.SweepId, TimeSpan.FromSeconds(90));
+        Assert.NotEmpty(n2.EventsOf<JobAssignedEvent>());
         SweepInvariants.ExactlyOneResultPerJob(_db.DataSource, sweep.SweepId, 40);
     }
 
     [Fact]
     public async Task A_frozen_worker_s_late_work_is_fenced_off_when_it_resumes()
     {
-        using var cluster = new LocalCluster(_db.ConnectionString, 3, output);
+        using var cluster = new LocalCluster(_db.ConnectionString, 3, TestEcho.To(output));
         var (_, _, n3) = StartThree(cluster, "simulated:3");
         var sweep = await SubmitAsync(_db.DataSource, "frozen-worker", 6);
-        Assert.True(n3.WaitForLines(IsJobStart, 1, TimeSpan.FromSeconds(30)), cluster.Tail());
-        var jobId = long.Parse(System.Text.RegularExpressions.Regex.Match(n3.Lines.First(IsJobStart), @"started job (\d+) attempt 1").Groups[1].Value,
-            System.Globalization.CultureInfo.InvariantCulture);
+        var started = n3.WaitForEvent<JobStartedEvent>(TimeSpan.FromSeconds(30));
+        Assert.True(started is not null, cluster.Tail());
+        Assert.Equal(1, started.Attempt);
+        var jobId = started.Job;
 
         // Thought dead: the cluster downs it, its attempt is fenced off and the job runs again elsewhere.
         n3.Freeze();
@@ -136,9 +138,9 @@ public sealed class ClusterProcessTests(ITestOutputHelper output) : IAsyncLifeti
         n3.Thaw();
 
         // It was only frozen: on resuming, its attempt's next write is refused and nothing of it is stored.
-        var ended = $"finished job {jobId} attempt 1 ";
-        Assert.True(n3.WaitForLines(l => l.Contains(ended, StringComparison.Ordinal), 1, TimeSpan.FromSeconds(30)), cluster.Tail());
-        Assert.DoesNotContain(n3.Lines, l => l.Contains(ended, StringComparison.Ordinal) && l.EndsWith("result stored", StringComparison.Ordinal));
+        var ended = n3.WaitForEvent<JobFinishedEvent>(TimeSpan.FromSeconds(30), e => e.Job == jobId && e.Attempt == 1);
+        Assert.True(ended is not null, cluster.Tail());
+        Assert.NotEqual(JobFinishedEvent.Stored, ended.Outcome);
         cluster.WaitForSweep(sweep.SweepId, TimeSpan.FromSeconds(60));
         SweepInvariants.ExactlyOneResultPerJob(_db.DataSource, sweep.SweepId, 6);
         Assert.True(await c.ExecuteScalarAsync<int>("select attempt from results where job_id = @jobId", new { jobId }) >= 2);
@@ -156,7 +158,7 @@ public sealed class ClusterProcessTests(ITestOutputHelper output) : IAsyncLifeti
         {
             await using var dataSource = Database.CreateDataSource(server.ConnectionString, "foldcluster-tests");
             await MigrationRunner.MigrateAsync(dataSource, MigrationRunner.Embedded());
-            using var cluster = new LocalCluster(server.ConnectionString, 3, output);
+            using var cluster = new LocalCluster(server.ConnectionString, 3, TestEcho.To(output));
             StartThree(cluster, "simulated:0.3");
 
             var sweep = await SubmitAsync(dataSource, "db-restart", 40);
@@ -167,8 +169,8 @@ public sealed class ClusterProcessTests(ITestOutputHelper output) : IAsyncLifeti
 
             cluster.WaitForSweep(sweep.SweepId, TimeSpan.FromSeconds(120), dataSource);
             SweepInvariants.ExactlyOneResultPerJob(dataSource, sweep.SweepId, 40);
-            Assert.Contains(cluster.Tail().Split('\n'), l => l.Contains("database unreachable", StringComparison.Ordinal)
-                || l.Contains("retrying", StringComparison.Ordinal));
+            // The outage was seen: some node's database calls were retried while the server was down.
+            Assert.NotEmpty(cluster.Events.OfType<DatabaseRetryEvent>());
         }
         finally
         {
@@ -221,11 +223,30 @@ public sealed class ClusterProcessTests(ITestOutputHelper output) : IAsyncLifeti
 
         var last = stdout.TrimEnd().Split('\n')[^1];
         using var json = System.Text.Json.JsonDocument.Parse(last);
-        Assert.Equal(["dispatch_p50_ms", "dispatch_p99_ms", "makespan_ratio"],
+        Assert.Equal(["coordinator_cpu_s", "dispatch_p50_ms", "dispatch_p99_ms", "dispatch_per_s", "makespan_ratio", "makespan_s", "nominal_ideal_s", "nominal_ratio"],
             json.RootElement.EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal));
-        Assert.True(json.RootElement.GetProperty("makespan_ratio").GetDouble() >= 1.0);
-        Assert.True(json.RootElement.GetProperty("dispatch_p50_ms").GetDouble() > 0);
+        double Figure(string name) => json.RootElement.GetProperty(name).GetDouble();
+        Assert.True(Figure("makespan_ratio") >= 1.0);
+        Assert.True(Figure("dispatch_p50_ms") > 0);
+        Assert.True(Figure("dispatch_p99_ms") >= Figure("dispatch_p50_ms"));
+        // 8 jobs x 0.1 s on 2 slots.
+        Assert.Equal(0.4, Figure("nominal_ideal_s"), 3);
+        Assert.True(Figure("nominal_ratio") >= 1.0);
+        Assert.Equal(Figure("makespan_s") / Figure("nominal_ideal_s"), Figure("nominal_ratio"), 2);
+        Assert.True(Figure("dispatch_per_s") > 0);
+        Assert.True(Figure("coordinator_cpu_s") > 0);
         Assert.Contains("makespan:", errors, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_dispatch_rate_counts_assignments_after_the_first_over_the_time_to_the_last()
+    {
+        var t0 = new DateTime(2026, 12, 1, 12, 0, 0, DateTimeKind.Utc);
+        // Five assignments over two seconds: four intervals, 2 per second, whatever the order the events were read in.
+        Assert.Equal(2.0, Cli.Commands.Cluster.BenchClusterCommand.DispatchRate(
+            [t0.AddSeconds(2), t0, t0.AddSeconds(0.5), t0.AddSeconds(1), t0.AddSeconds(1.5)]), 9);
+        Assert.Equal(0, Cli.Commands.Cluster.BenchClusterCommand.DispatchRate([t0]));
+        Assert.Equal(0, Cli.Commands.Cluster.BenchClusterCommand.DispatchRate([]));
     }
 
     [Fact]
@@ -245,11 +266,11 @@ public sealed class ClusterProcessTests(ITestOutputHelper output) : IAsyncLifeti
     [Fact]
     public async Task SIGTERM_leaves_gracefully_and_puts_running_jobs_back_in_the_queue()
     {
-        using var cluster = new LocalCluster(_db.ConnectionString, 1, output);
+        using var cluster = new LocalCluster(_db.ConnectionString, 1, TestEcho.To(output));
         var n1 = cluster.Start(0, "coordinator,worker", "simulated:30");
-        Assert.True(n1.WaitForLines(IsRegistration, 1, Startup), cluster.Tail());
+        Assert.True(n1.WaitForEvent<WorkerRegisteredEvent>(_ => true, 1, Startup), cluster.Tail());
         var sweep = await SubmitAsync(_db.DataSource, "sigterm", 2);
-        Assert.True(n1.WaitForLines(IsJobStart, 2, TimeSpan.FromSeconds(20)), cluster.Tail());
+        Assert.True(n1.WaitForEvent<JobStartedEvent>(_ => true, 2, TimeSpan.FromSeconds(20)), cluster.Tail());
 
         n1.Terminate();
 
@@ -258,6 +279,7 @@ public sealed class ClusterProcessTests(ITestOutputHelper output) : IAsyncLifeti
         await using var c = await _db.DataSource.OpenConnectionAsync();
         Assert.Equal([("queued", 2)], (await c.QueryAsync<(string, int)>(
             "select state, count(*)::int from jobs where sweep_id = @id group by state", new { id = sweep.SweepId })).ToArray());
-        Assert.Contains(n1.Lines, l => l.Contains("put 2 running job(s) back in the queue", StringComparison.Ordinal));
+        Assert.Contains(n1.EventsOf<JobsRequeuedEvent>(), e => e is { Reason: JobsRequeuedEvent.NodeLeft, Count: 2 });
+        Assert.Contains(n1.EventsOf<NodeStoppedEvent>(), e => e is { Joined: true, ExitCode: 0 });
     }
 }

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Dapper;
+using FoldCluster.Cluster.Hosting;
 using FoldCluster.Tests.Shared;
 
 namespace FoldCluster.Cluster.Tests.MultiProcess;
@@ -153,7 +154,7 @@ public sealed class PartialCorpusTests(ITestOutputHelper output) : IAsyncLifetim
         Assert.Equal(0, mixed.ExitCode);
         Assert.Contains($"every job trains on the {withVideo} of {labelled} labelled utterances that have AVT; left out: {labelled - withVideo} (no video)", mixed.StandardError);
 
-        using (var cluster = new LocalCluster(_db.ConnectionString, 1, output))
+        using (var cluster = new LocalCluster(_db.ConnectionString, 1, TestEcho.To(output)))
         {
             cluster.Start(0, "coordinator,worker", "real", slots: "cpu:2", cache: Path.Combine(_dir.FullName, "cache"));
             foreach (var name in new[] { "audio-text", "mixed" })

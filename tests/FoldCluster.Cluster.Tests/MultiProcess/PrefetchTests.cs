@@ -1,4 +1,5 @@
 using Dapper;
+using FoldCluster.Cluster.Hosting;
 using FoldCluster.Cluster.Trainers;
 using FoldCluster.Storage.Sweeps;
 using FoldCluster.Tests.Shared;
@@ -42,9 +43,9 @@ public sealed class PrefetchTests(ITestOutputHelper output) : IAsyncLifetime
     public async Task A_node_SIGKILLed_while_holding_prefetched_jobs_loses_them_as_losses_and_every_job_succeeds_exactly_once()
     {
         // Two coordinator nodes, so the cluster keeps its majority when the worker node dies.
-        using var cluster = new LocalCluster(_db.ConnectionString, 4, output);
+        using var cluster = new LocalCluster(_db.ConnectionString, 4, TestEcho.To(output));
         var n1 = cluster.Start(0, "coordinator", "simulated:0");
-        Assert.True(n1.WaitForLines(l => l.Contains("this node is now the coordinator", StringComparison.Ordinal), 1, Startup), cluster.Tail());
+        Assert.True(n1.WaitForEvent<FoldCluster.Cluster.Events.CoordinatorStartedEvent>(_ => true, 1, Startup), cluster.Tail());
         cluster.Start(1, "coordinator", "simulated:0");
         // max_attempts 1: a single failure would end a job, so the sweep succeeding shows the kill cost only losses.
         var sweep = await new SweepStore(_db.DataSource).SubmitAsync(SimulatedSweep.Spec("prefetch-killed", 6) with { MaxAttempts = 1 }, "test");
@@ -74,7 +75,7 @@ public sealed class PrefetchTests(ITestOutputHelper output) : IAsyncLifetime
     [Fact]
     public async Task Cancelling_a_sweep_releases_its_prefetched_jobs_from_the_slots()
     {
-        using var cluster = new LocalCluster(_db.ConnectionString, 2, output);
+        using var cluster = new LocalCluster(_db.ConnectionString, 2, TestEcho.To(output));
         cluster.Start(0, "coordinator", "simulated:0");
         var sweeps = new SweepStore(_db.DataSource);
         var cancelled = await sweeps.SubmitAsync(SimulatedSweep.Spec("prefetch-cancelled", 8), "test");

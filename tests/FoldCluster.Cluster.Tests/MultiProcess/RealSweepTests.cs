@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using Dapper;
+using FoldCluster.Cluster.Hosting;
 using FoldCluster.Core.Sweeps;
 using FoldCluster.Storage.Sweeps;
 using FoldCluster.Tests.Shared;
@@ -93,7 +94,7 @@ public sealed class RealSweepTests(ITestOutputHelper output) : IAsyncLifetime
         var submission = await new SweepStore(_db.DataSource).SubmitAsync(spec, "test");
         Assert.Equal(10, submission.JobsTotal);
 
-        using var cluster = new LocalCluster(_db.ConnectionString, 2, output);
+        using var cluster = new LocalCluster(_db.ConnectionString, 2, TestEcho.To(output));
         cluster.Start(0, "coordinator,worker", "real", slots: "cpu:1", cache: cache);
         cluster.Start(1, "worker", "real", slots: "cpu:1", cache: cache);
         cluster.WaitForSweep(submission.SweepId, TimeSpan.FromMinutes(10), _db.DataSource);

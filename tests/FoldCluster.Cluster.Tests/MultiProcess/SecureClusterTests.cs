@@ -5,6 +5,7 @@ using Akka.Actor;
 using Akka.Configuration;
 using Akka.Remote.Transport.DotNetty;
 using Dapper;
+using FoldCluster.Cluster.Events;
 using FoldCluster.Cluster.Hosting;
 using FoldCluster.Cluster.Messages;
 using FoldCluster.Cluster.Trainers;
@@ -54,12 +55,12 @@ public sealed class SecureClusterTests(ITestOutputHelper output) : IAsyncLifetim
 
     private NodeProcess StartNode(string name, int port, string seeds, string roles, params string[] extra)
     {
-        var node = NodeProcess.Start(LocalCluster.FoldclusterDll, name,
+        var node = NodeProcess.StartWithEvents(LocalCluster.FoldclusterDll, name,
         [
             "--roles", roles, "--host", "127.0.0.1", "--port", Port(port), "--seeds", seeds, "--slots", "cpu:2",
             "--db", _db.ConnectionString, "--cache", Path.Combine(_dir.FullName, "cache"), "--config", ConfigFile,
             "--trainer", "simulated:0.2", "--node-name", name, .. extra,
-        ], echo: Echo);
+        ], Path.Combine(_dir.FullName, $"{name}.events.jsonl"), echo: Echo);
         _nodes.Add(node);
         return node;
     }
@@ -78,7 +79,7 @@ public sealed class SecureClusterTests(ITestOutputHelper output) : IAsyncLifetim
 
     private string Tail() => string.Join('\n', _nodes.SelectMany(n => n.Lines.TakeLast(30).Select(l => $"{n.Name}: {l}")));
 
-    private static bool Joined(string line) => line.Contains("] joined the cluster at ", StringComparison.Ordinal);
+    private static bool Joined(NodeProcess node) => node.WaitForEvent<JoinedEvent>(_ => true, 1, Startup);
 
     [Fact]
     [System.Runtime.Versioning.SupportedOSPlatform("linux")]
@@ -98,10 +99,10 @@ public sealed class SecureClusterTests(ITestOutputHelper output) : IAsyncLifetim
         var ports = LocalCluster.FreePorts(3);
         var seeds = $"127.0.0.1:{Port(ports[0])}";
         var n1 = StartNode("n1", ports[0], seeds, "coordinator,worker", "--tls", Path.Combine(_dir.FullName, "n1"));
-        Assert.True(n1.WaitForLines(l => l.Contains("this node is now the coordinator", StringComparison.Ordinal), 1, Startup), Tail());
+        Assert.True(n1.WaitForEvent<CoordinatorStartedEvent>(_ => true, 1, Startup), Tail());
         var n2 = StartNode("n2", ports[1], seeds, "worker", "--tls", Path.Combine(_dir.FullName, "n2", "node.pfx"));
-        Assert.True(n2.WaitForLines(Joined, 1, Startup), Tail());
-        Assert.Contains(n1.Lines, l => l.Contains("remoting: mutual TLS with CN=n1, O=FoldCluster", StringComparison.Ordinal));
+        Assert.True(Joined(n2), Tail());
+        Assert.Equal("CN=n1, O=FoldCluster", Assert.Single(n1.EventsOf<NodeStartedEvent>()).TlsSubject);
 
         // n3 holds a certificate of another CA (with that CA beside it, so it starts): it refuses the cluster's nodes.
         var n3 = StartNode("n3", ports[2], seeds, "worker", "--tls", Path.Combine(_dir.FullName, "n3"));
@@ -124,23 +125,23 @@ public sealed class SecureClusterTests(ITestOutputHelper output) : IAsyncLifetim
         Akka.Cluster.Cluster.Get(intruder).RegisterOnMemberUp(() => intruderUp = true);
 
         var sweep = await new SweepStore(_db.DataSource).SubmitAsync(SimulatedSweep.Spec("tls", 20), "test");
-        new LocalCluster(_db.ConnectionString, 0).WaitForSweep(sweep.SweepId, TimeSpan.FromSeconds(90), _db.DataSource);
+        LocalCluster.WaitForSweep(_db.DataSource, sweep.SweepId, TimeSpan.FromSeconds(90), Tail);
         SweepInvariants.ExactlyOneResultPerJob(_db.DataSource, sweep.SweepId, 20);
 
-        Assert.True(n1.WaitForLines(l => l.Contains("refused TLS peer", StringComparison.Ordinal) && l.Contains("(CN=n3, O=FoldCluster)", StringComparison.Ordinal)
-            && l.Contains("not signed by the cluster CA", StringComparison.Ordinal), 1, TimeSpan.FromSeconds(45)), Tail());
-        Assert.True(n3.WaitForLines(l => l.Contains("refused TLS peer", StringComparison.Ordinal) && l.Contains("(CN=n1, O=FoldCluster)", StringComparison.Ordinal),
-            1, TimeSpan.FromSeconds(45)), Tail());
+        Assert.True(n1.WaitForEvent<TlsPeerRefusedEvent>(e => e.Subject == "CN=n3, O=FoldCluster", 1, TimeSpan.FromSeconds(45)), Tail());
         // Refused by the cluster, Akka stops it: exit code 1 with a line that says it never joined.
         Assert.True(n3.WaitForExit(TimeSpan.FromSeconds(60)), Tail());
+        // Its events file is complete once it has exited.
+        Assert.Contains(n3.EventsOf<TlsPeerRefusedEvent>(), e => e.Subject == "CN=n1, O=FoldCluster");
         Assert.Equal(1, n3.ExitCode);
-        Assert.DoesNotContain(n3.Lines, Joined);
-        Assert.Contains(n3.Lines, l => l.Contains("stopped before joining the cluster", StringComparison.Ordinal));
+        Assert.Empty(n3.EventsOf<JoinedEvent>());
+        var stopped = Assert.Single(n3.EventsOf<NodeStoppedEvent>());
+        Assert.Equal((false, 1, "n3"), (stopped.Joined, stopped.ExitCode, stopped.Node));
         Assert.False(intruderUp);
         await using var c = await _db.DataSource.OpenConnectionAsync();
         var workers = (await c.QueryAsync<string>("select distinct split_part(worker, '#', 1) from job_attempts")).Order(StringComparer.Ordinal).ToArray();
         Assert.Equal(new[] { $"127.0.0.1:{Port(ports[0])}", $"127.0.0.1:{Port(ports[1])}" }.Order(StringComparer.Ordinal), workers);
-        Assert.Equal(2, n1.CountLines(l => l.Contains(" registered with ", StringComparison.Ordinal)));
+        Assert.Equal(["n1", "n2"], n1.EventsOf<WorkerRegisteredEvent>().Select(e => e.Worker).Order(StringComparer.Ordinal));
         await intruder.Terminate();
     }
 
@@ -186,7 +187,7 @@ public sealed class SecureClusterTests(ITestOutputHelper output) : IAsyncLifetim
     {
         var port = LocalCluster.FreePorts(1)[0];
         var node = StartNode("n1", port, $"127.0.0.1:{Port(port)}", "coordinator,worker");
-        Assert.True(node.WaitForLines(Joined, 1, Startup), Tail());
+        Assert.True(Joined(node), Tail());
 
         // A peer with Akka's defaults: anything it sends falls to Newtonsoft json (serializer id 1, $type in the payload).
         using var peer = ActorSystem.Create("peer", ConfigurationFactory.ParseString("""
@@ -196,8 +197,8 @@ public sealed class SecureClusterTests(ITestOutputHelper output) : IAsyncLifetim
             """));
         peer.ActorSelection($"akka.tcp://foldcluster@127.0.0.1:{Port(port)}/user/worker").Tell(new StringBuilder("gadget"));
 
-        Assert.True(node.WaitForLines(l => l.Contains("refused a message for serializer id 1", StringComparison.Ordinal)
-            && l.Contains("System.Text.StringBuilder", StringComparison.Ordinal), 1, TimeSpan.FromSeconds(30)), Tail());
+        Assert.True(node.WaitForEvent<MessageRefusedEvent>(e => e.SerializerId == 1 && e.Detail.Contains("System.Text.StringBuilder", StringComparison.Ordinal),
+            1, TimeSpan.FromSeconds(30)), Tail());
         Assert.False(node.HasExited);
         await peer.Terminate();
     }
@@ -207,8 +208,9 @@ public sealed class SecureClusterTests(ITestOutputHelper output) : IAsyncLifetim
     {
         var port = LocalCluster.FreePorts(1)[0];
         var n1 = StartNode("n1", port, $"127.0.0.1:{Port(port)}", "coordinator,worker");
-        Assert.True(n1.WaitForLines(l => l.Contains(" registered with ", StringComparison.Ordinal), 1, Startup), Tail());
-        var victim = System.Text.RegularExpressions.Regex.Match(string.Join('\n', n1.Lines), @"worker id ([^)]+)\)").Groups[1].Value;
+        var registered = n1.WaitForEvent<WorkerRegisteredEvent>(Startup);
+        Assert.True(registered is not null, Tail());
+        var victim = registered.WorkerId;
         Assert.NotEmpty(victim);
 
         // The rogue is a real cluster member (this process, the project's configuration): it may join, but not speak for n1.
@@ -238,15 +240,16 @@ public sealed class SecureClusterTests(ITestOutputHelper output) : IAsyncLifetim
         inbox.Send(coordinator, new RequestWork(rogueId, "cpu:7"));
 
         // n1 registered first, so the rogue's registration in its name is a (refused) re-registration from another member.
-        Assert.True(n1.WaitForLines(l => l.Contains("coordinator: refused re-registration from ", StringComparison.Ordinal)
-            && l.Contains($"worker {victim} is the member at", StringComparison.Ordinal), 1, TimeSpan.FromSeconds(20)), Tail());
-        Assert.True(n1.WaitForLines(l => l.Contains("coordinator: refused work request from ", StringComparison.Ordinal)
-            && l.Contains($"worker {victim} is the member at", StringComparison.Ordinal), 1, TimeSpan.FromSeconds(20)), Tail());
-        Assert.True(n1.WaitForLines(l => l.Contains("coordinator: refused work request from ", StringComparison.Ordinal)
-            && l.Contains("slot 'cpu:7' is not one of the slots it registered (cpu:0)", StringComparison.Ordinal), 1, TimeSpan.FromSeconds(20)), Tail());
+        var rogueAddress = cluster.SelfAddress.ToString();
+        Assert.True(n1.WaitForEvent<RequestRefusedEvent>(e => e is { Request: "re-registration" } && e.WorkerId == victim && e.From == rogueAddress,
+            1, TimeSpan.FromSeconds(20)), Tail());
+        Assert.True(n1.WaitForEvent<RequestRefusedEvent>(e => e is { Request: "work request" } && e.WorkerId == victim && e.From == rogueAddress,
+            1, TimeSpan.FromSeconds(20)), Tail());
+        Assert.True(n1.WaitForEvent<RequestRefusedEvent>(e => e is { Request: "work request" } && e.WorkerId == rogueId && e.From == rogueAddress,
+            1, TimeSpan.FromSeconds(20)), Tail());
 
         // n1 does all the work; nothing was claimed in the rogue's name nor for n1's unregistered slots.
-        new LocalCluster(_db.ConnectionString, 0).WaitForSweep(sweep.SweepId, TimeSpan.FromSeconds(60), _db.DataSource);
+        LocalCluster.WaitForSweep(_db.DataSource, sweep.SweepId, TimeSpan.FromSeconds(60), Tail);
         await using var c = await _db.DataSource.OpenConnectionAsync();
         Assert.Equal([(victim, "cpu:0"), (victim, "cpu:1")], (await c.QueryAsync<(string, string)>(
             "select distinct worker, slot from job_attempts order by 1, 2")).ToArray());

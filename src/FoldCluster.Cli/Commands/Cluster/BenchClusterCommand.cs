@@ -1,8 +1,9 @@
 using System.ComponentModel;
+using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
-using System.Text.RegularExpressions;
 using Dapper;
+using FoldCluster.Cluster.Events;
 using FoldCluster.Cluster.Hosting;
 using FoldCluster.Cluster.Infrastructure;
 using FoldCluster.Cluster.Trainers;
@@ -33,93 +34,93 @@ public sealed class BenchClusterSettings : DatabaseSettings
     public double Seconds { get; init; } = 2;
 
     [CommandOption("--nodes <N>")]
-    [Description("Node processes (default 4; the first is also the coordinator).")]
+    [Description("Node processes (default 4; the first is also the coordinator; 1-16).")]
     public int Nodes { get; init; } = 4;
 
     [CommandOption("--slots <N>")]
-    [Description("CPU slots per node (default 2).")]
+    [Description("CPU slots per node (default 2; 1-64: --nodes 8 --slots 32 gives 256 slots).")]
     public int Slots { get; init; } = 2;
+
+    [CommandOption("--prefetch <N>")]
+    [Description("Passed to every node as --prefetch N (assignments a slot may hold ahead); not passed when not given.")]
+    public int? Prefetch { get; init; }
 
     public override Spectre.Console.ValidationResult Validate() =>
         Jobs is < 1 or > 100_000 ? Spectre.Console.ValidationResult.Error($"--jobs {Jobs}: expected 1-100000")
         : Seconds is < 0.05 or > 600 ? Spectre.Console.ValidationResult.Error($"--seconds {Seconds}: expected 0.05-600")
         : Nodes is < 1 or > 16 ? Spectre.Console.ValidationResult.Error($"--nodes {Nodes}: expected 1-16")
-        : Slots is < 1 or > 64 ? Spectre.Console.ValidationResult.Error($"--slots {Slots}: expected 1-64")
+        : Slots is < 1 or > SlotSpec.MaxPerDevice ? Spectre.Console.ValidationResult.Error($"--slots {Slots}: expected 1-{SlotSpec.MaxPerDevice}")
+        : Prefetch is < 0 or > NodeOptions.MaxPrefetch ? Spectre.Console.ValidationResult.Error($"--prefetch {Prefetch}: expected 0-{NodeOptions.MaxPrefetch}")
         : Spectre.Console.ValidationResult.Success();
 }
 
 /// <summary>
-/// `foldcluster bench cluster`: a simulated sweep over local node processes, in a private database created on the
-/// server of --db. Makespan = last result stored - sweep submitted (both on the database clock); ideal = sum of the
-/// jobs' own run times / slots; dispatch latency = time in the coordinator from a RequestWork to its JobAssigned
-/// (a PostgreSQL claim in between), as the coordinator logs it for every assignment.
+/// `foldcluster bench cluster`: a simulated sweep over local node processes (<see cref="LocalCluster"/>, the node's
+/// own settings), in a private database created on the server of --db. Figures (docs/cluster.md, the cluster benchmark):
+/// makespan = last result stored - sweep submitted (both on the database clock); ideal = sum of the jobs' own run
+/// times / slots; nominal ideal = jobs x seconds / slots; dispatch latency = time in the coordinator from a
+/// RequestWork to its JobAssigned (a PostgreSQL claim in between), from the coordinator's job-assigned events;
+/// dispatch rate = (assignments - 1) / (last assignment - first assignment), the rate while the queue was non-empty;
+/// coordinator CPU = CPU seconds (user + system, /proc/PID/stat) of the process that hosted the coordinator
+/// (named by its coordinator-started event) from submission to the end of the sweep.
 /// </summary>
-public sealed partial class BenchClusterCommand : Command<BenchClusterSettings>
+public sealed class BenchClusterCommand : Command<BenchClusterSettings>
 {
+    public const string SweepName = "bench-cluster";
+
     public override int Execute(CommandContext context, BenchClusterSettings settings, CancellationToken cancellationToken)
     {
         var admin = settings.ConnectionString();
         var dbName = "fc_bench_" + Guid.NewGuid().ToString("N")[..10];
         var connectionString = new NpgsqlConnectionStringBuilder(admin) { Database = dbName }.ConnectionString;
-        var work = Directory.CreateTempSubdirectory("foldcluster-bench-");
         using (var adminSource = Database.CreateDataSource(admin, "foldcluster-bench"))
         using (var connection = Database.Open(adminSource))
         {
             connection.Execute($"create database {dbName}");
         }
-        var nodes = new List<NodeProcess>();
+        LocalCluster? cluster = null;
         try
         {
             using var dataSource = Database.CreateDataSource(connectionString, "foldcluster-bench");
             MigrationRunner.MigrateAsync(dataSource, MigrationRunner.Embedded(), _ => { }, cancellationToken).GetAwaiter().GetResult();
-            var dll = typeof(BenchClusterCommand).Assembly.Location;
-            var ports = LoopbackPorts.Free(settings.Nodes);
-            var seed = $"127.0.0.1:{ports[0].ToString(CultureInfo.InvariantCulture)}";
+            cluster = new LocalCluster(connectionString, settings.Nodes, settings.Logs ? Console.Error.WriteLine : null, config: null,
+                foldclusterDll: typeof(BenchClusterCommand).Assembly.Location);
             var trainer = $"simulated:{settings.Seconds.ToString(CultureInfo.InvariantCulture)}";
+            var extra = settings.Prefetch is { } prefetch ? new[] { "--prefetch", prefetch.ToString(CultureInfo.InvariantCulture) } : [];
+            var slots = settings.Nodes * settings.Slots;
             Console.Error.WriteLine($"bench cluster: starting {settings.Nodes} nodes x {settings.Slots} slots (database {dbName})");
             for (var i = 0; i < settings.Nodes; i++)
             {
-                nodes.Add(NodeProcess.Start(dll, $"n{i + 1}",
-                [
-                    "--roles", i == 0 ? "coordinator,worker" : "worker",
-                    "--port", ports[i].ToString(CultureInfo.InvariantCulture),
-                    "--seeds", seed,
-                    "--slots", $"cpu:{settings.Slots.ToString(CultureInfo.InvariantCulture)}",
-                    "--cache", Path.Combine(work.FullName, "cache"),
-                    "--trainer", trainer,
-                    "--node-name", $"n{i + 1}",
-                ],
-                // Through the environment, not the command line: other users can read command lines in /proc.
-                environment: new Dictionary<string, string> { [ConnectionResolver.EnvironmentVariable] = connectionString },
-                echo: settings.Logs ? Console.Error.WriteLine : null));
+                cluster.Start(i, i == 0 ? "coordinator,worker" : "worker", trainer, $"cpu:{settings.Slots.ToString(CultureInfo.InvariantCulture)}",
+                    extraArgs: extra);
             }
-            var coordinator = nodes[0];
-            if (!coordinator.WaitForLines(l => l.Contains(" registered with ", StringComparison.Ordinal), settings.Nodes, TimeSpan.FromSeconds(90)))
+            var first = cluster.Nodes[0];
+            var formation = TimeSpan.FromSeconds(60 + 15 * settings.Nodes);
+            if (!first.WaitForEvent<WorkerRegisteredEvent>(_ => true, settings.Nodes, formation))
             {
-                throw new WorkFailedException("the cluster did not form within 90 s; node logs:\n" +
-                    string.Join('\n', nodes.SelectMany(n => n.Lines.TakeLast(15).Select(l => $"{n.Name}: {l}"))));
+                throw new WorkFailedException($"the cluster did not form within {formation.TotalSeconds:0} s; node logs:\n{cluster.Tail()}");
             }
-            Console.Error.WriteLine($"bench cluster: {settings.Nodes * settings.Slots} slots registered; submitting {settings.Jobs} jobs of {settings.Seconds} s");
+            var coordinatorPid = first.EventsOf<CoordinatorStartedEvent>().First().Pid;
+            Console.Error.WriteLine($"bench cluster: {slots} slots registered; submitting {settings.Jobs} jobs of {settings.Seconds} s");
 
-            var sweeps = new SweepStore(dataSource);
-            var submission = sweeps.SubmitAsync(SimulatedSweep.Spec("bench-cluster", settings.Jobs), CliHost.Version, cancellationToken)
+            using var coordinatorProcess = Process.GetProcessById(coordinatorPid);
+            var cpuBefore = coordinatorProcess.TotalProcessorTime;
+            var submission = new SweepStore(dataSource).SubmitAsync(SimulatedSweep.Spec(SweepName, settings.Jobs), CliHost.Version, cancellationToken)
                 .GetAwaiter().GetResult();
-            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(120 + 3.0 * submission.JobsTotal * settings.Seconds / (settings.Nodes * settings.Slots));
-            using var connection = Database.Open(dataSource);
-            while (true)
+            // Three times the ideal plus two minutes: generous on a loaded machine, and it grows with the sweep.
+            var timeout = TimeSpan.FromSeconds(120 + 3.0 * submission.JobsTotal * settings.Seconds / slots);
+            try
             {
-                var open = connection.ExecuteScalar<int>(
-                    "select count(*)::int from jobs where sweep_id = @id and state in ('queued', 'running')", new { id = submission.SweepId });
-                if (open == 0)
-                {
-                    break;
-                }
-                if (DateTime.UtcNow > deadline || nodes.All(n => n.HasExited))
-                {
-                    throw new WorkFailedException($"the sweep did not finish in time ({open} jobs still open)");
-                }
-                Thread.Sleep(200);
+                cluster.WaitForSweep(submission.SweepId, timeout, dataSource);
             }
+            catch (TimeoutException e)
+            {
+                throw new WorkFailedException($"the sweep did not finish in time: {e.Message}");
+            }
+            coordinatorProcess.Refresh();
+            var coordinatorCpu = coordinatorProcess.HasExited ? double.NaN : (coordinatorProcess.TotalProcessorTime - cpuBefore).TotalSeconds;
+
+            using var connection = Database.Open(dataSource);
             var figures = connection.QuerySingle<(double Makespan, double TotalJobSeconds, int Results, int Failed)>("""
                 select extract(epoch from (select max(r.stored_at) from results r join jobs j using (job_id) where j.sweep_id = s.sweep_id) - s.created_at)::float8,
                        (select coalesce(sum(r.seconds), 0) from results r join jobs j using (job_id) where j.sweep_id = s.sweep_id)::float8,
@@ -127,20 +128,20 @@ public sealed partial class BenchClusterCommand : Command<BenchClusterSettings>
                        (select count(*) from jobs j where j.sweep_id = s.sweep_id and j.state <> 'succeeded')::int
                 from sweeps s where s.sweep_id = @id
                 """, new { id = submission.SweepId });
-            var slots = settings.Nodes * settings.Slots;
             var ideal = figures.TotalJobSeconds / slots;
             var ratio = figures.Makespan / ideal;
-            var dispatch = nodes.SelectMany(n => n.Lines)
-                .Select(l => DispatchLine().Match(l))
-                .Where(m => m.Success)
-                .Select(m => double.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture))
-                .Order()
-                .ToArray();
+            var nominalIdeal = submission.JobsTotal * settings.Seconds / slots;
+            var nominalRatio = figures.Makespan / nominalIdeal;
+            var assigned = cluster.Events.OfType<JobAssignedEvent>().Where(e => e.Sweep == SweepName).ToArray();
+            var dispatch = assigned.Select(e => e.DispatchMs).Order().ToArray();
             var p50 = LatencyStats.Percentile(dispatch, 50);
             var p99 = LatencyStats.Percentile(dispatch, 99);
+            var rate = DispatchRate(assigned.Select(e => e.Time));
             Console.Error.WriteLine($"jobs: {submission.JobsTotal} ({figures.Results} results stored, {figures.Failed} not succeeded) on {slots} slots in {settings.Nodes} processes");
-            Console.Error.WriteLine($"makespan: {figures.Makespan:0.00} s; ideal (sum of job times / slots): {ideal:0.00} s; ratio {ratio:0.0000} (target <= 1.03)");
-            Console.Error.WriteLine($"dispatch latency (RequestWork -> JobAssigned, {dispatch.Length} assignments): p50 {p50:0.000} ms, p99 {p99:0.000} ms");
+            Console.Error.WriteLine($"makespan: {figures.Makespan:0.00} s; ideal (sum of job times / slots): {ideal:0.00} s; ratio {ratio:0.0000}; "
+                + $"nominal ideal (jobs x seconds / slots): {nominalIdeal:0.00} s; ratio {nominalRatio:0.0000}");
+            Console.Error.WriteLine($"dispatch latency (RequestWork -> JobAssigned, {dispatch.Length} assignments): p50 {p50:0.000} ms, p99 {p99:0.000} ms; "
+                + $"{rate:0.0} assignments/s while the queue was non-empty; coordinator process {coordinatorCpu:0.00} CPU s");
             if (settings.Json)
             {
                 Console.Out.WriteLine(JsonSerializer.Serialize(new Dictionary<string, double>
@@ -148,35 +149,40 @@ public sealed partial class BenchClusterCommand : Command<BenchClusterSettings>
                     ["makespan_ratio"] = Math.Round(ratio, 4),
                     ["dispatch_p50_ms"] = Math.Round(p50, 3),
                     ["dispatch_p99_ms"] = Math.Round(p99, 3),
-                }));
+                    ["makespan_s"] = Math.Round(figures.Makespan, 3),
+                    ["nominal_ideal_s"] = Math.Round(nominalIdeal, 3),
+                    ["nominal_ratio"] = Math.Round(nominalRatio, 4),
+                    ["dispatch_per_s"] = Math.Round(rate, 1),
+                    ["coordinator_cpu_s"] = Math.Round(coordinatorCpu, 2),
+                }, new JsonSerializerOptions { NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals }));
             }
             return figures.Failed == 0 && figures.Results == submission.JobsTotal ? 0 : 1;
         }
         finally
         {
-            foreach (var node in nodes)
-            {
-                node.Terminate();
-            }
-            foreach (var node in nodes)
-            {
-                if (!node.WaitForExit(TimeSpan.FromSeconds(20)))
-                {
-                    node.Kill();
-                }
-                node.Dispose();
-            }
+            cluster?.Stop(TimeSpan.FromSeconds(20));
+            cluster?.Dispose();
             NpgsqlConnection.ClearAllPools();
             using (var adminSource = Database.CreateDataSource(admin, "foldcluster-bench"))
             using (var connection = Database.Open(adminSource))
             {
                 connection.Execute($"drop database if exists {dbName} with (force)");
             }
-            work.Delete(recursive: true);
         }
     }
 
-
-    [GeneratedRegex(@"; dispatch ([0-9]+(?:\.[0-9]+)?) ms$")]
-    private static partial Regex DispatchLine();
+    /// <summary>
+    /// Assignments per second while the queue was non-empty: the assignments after the first, divided by the time from
+    /// the first assignment to the last (the moment the last job was handed out); 0 with fewer than two.
+    /// </summary>
+    public static double DispatchRate(IEnumerable<DateTime> assignedAt)
+    {
+        var times = assignedAt.ToArray();
+        if (times.Length < 2)
+        {
+            return 0;
+        }
+        var span = (times.Max() - times.Min()).TotalSeconds;
+        return span > 0 ? (times.Length - 1) / span : 0;
+    }
 }

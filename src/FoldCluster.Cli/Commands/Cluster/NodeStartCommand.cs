@@ -67,6 +67,10 @@ public sealed class NodeStartSettings : DatabaseSettings
     [Description("Claimed next assignments each slot holds besides the job it runs, so the next job starts the moment the previous returns (0-" + NodeOptions.MaxPrefetchText + "; 0 turns prefetch off). Default 1.")]
     public int Prefetch { get; init; } = 1;
 
+    [CommandOption("--events <FILE>")]
+    [Description("Append the node's typed events (joined, coordinator-started, job-assigned, ...) to FILE as JSON lines; see docs/cluster.md, Events.")]
+    public string? Events { get; init; }
+
     [CommandOption("--print-config")]
     [Description("Print the node's effective HOCON (passwords masked) to stdout and exit without starting.")]
     public bool PrintConfig { get; init; }
@@ -99,7 +103,16 @@ public sealed class NodeStartCommand : Command<NodeStartSettings>
             return ExitCodes.Success;
         }
         Log($"database {ConnectionResolver.Redact(options.ConnectionString)}; trainer {options.Trainer}; slots {string.Join(",", options.Slots)}");
-        return NodeHost.Run(options, TrainerFactory, dataSource => new JobStore(dataSource), Log, cancellationToken);
+        using var events = options.EventsFile is null ? null : FoldCluster.Cluster.Events.EventLog.Open(options.EventsFile, name);
+        FoldCluster.Cluster.Events.NodeEvents.Use(events);
+        try
+        {
+            return NodeHost.Run(options, TrainerFactory, dataSource => new JobStore(dataSource), Log, cancellationToken);
+        }
+        finally
+        {
+            FoldCluster.Cluster.Events.NodeEvents.Use(null);
+        }
     }
 
     /// <summary>The trainer seam: `real` is the feature cache + two-stage model trainer; `simulated:SECONDS` the stand-in.</summary>
@@ -154,6 +167,7 @@ public sealed class NodeStartCommand : Command<NodeStartSettings>
             TlsPassword = Env("FOLDCLUSTER_TLS_PASSWORD") ?? (FromFile("foldcluster.tls.password") is { Length: > 0 } pw ? pw : null),
             InsecureNetwork = insecure,
             Prefetch = s.Prefetch,
+            EventsFile = s.Events is null ? null : Path.GetFullPath(s.Events),
         };
     }
 }

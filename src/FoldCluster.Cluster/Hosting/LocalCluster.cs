@@ -1,0 +1,197 @@
+using System.Globalization;
+using Dapper;
+using FoldCluster.Cluster.Events;
+using FoldCluster.Storage;
+using Npgsql;
+
+namespace FoldCluster.Cluster.Hosting;
+
+/// <summary>
+/// Real `foldcluster node start` processes on loopback, for the multi-process tests and `bench cluster`: each node
+/// gets free ports, seeds (the first two nodes), a private folder with its feature cache and an events file
+/// (`--events`, read back through <see cref="NodeProcess.WaitForEvent{T}"/> and <see cref="Events"/>), and the
+/// database through the environment. Every process is killed on dispose and the folder removed.
+/// </summary>
+public sealed class LocalCluster : IDisposable
+{
+    /// <summary>
+    /// Quicker failure detection and short leases, so failover tests finish in seconds; still patient enough that a
+    /// loaded two-core machine does not make live nodes look dead.
+    /// </summary>
+    public const string FastConfig = """
+        akka.cluster.failure-detector.heartbeat-interval = 1s
+        akka.cluster.failure-detector.acceptable-heartbeat-pause = 4s
+        akka.cluster.split-brain-resolver.stable-after = 3s
+        foldcluster.lease = 6s
+        foldcluster.lease-check-interval = 1s
+        foldcluster.idle-poll = 200ms
+        foldcluster.register-interval = 1s
+        foldcluster.request-timeout = 5s
+        """;
+
+    private readonly DirectoryInfo _dir = System.IO.Directory.CreateTempSubdirectory("foldcluster-cluster-");
+    private readonly List<NodeProcess> _nodes = [];
+    private readonly string? _configFile;
+    private readonly Action<string>? _echo;
+    private readonly string _dll;
+
+    /// <param name="connectionString">The database every node uses.</param>
+    /// <param name="nodeCount">How many ports to reserve (node indexes 0..nodeCount-1).</param>
+    /// <param name="echo">Receives every stderr line of every node (null: kept only).</param>
+    /// <param name="config">HOCON given to every node with --config (default <see cref="FastConfig"/>; null: none, the built-in settings).</param>
+    /// <param name="foldclusterDll">The foldcluster.dll to run (default: the one beside this process's entry point).</param>
+    public LocalCluster(string connectionString, int nodeCount, Action<string>? echo = null, string? config = FastConfig, string? foldclusterDll = null)
+    {
+        ConnectionString = connectionString;
+        _echo = echo;
+        _dll = foldclusterDll ?? FoldclusterDll;
+        if (config is not null)
+        {
+            _configFile = Path.Combine(_dir.FullName, "cluster.hocon");
+            File.WriteAllText(_configFile, config);
+        }
+        Ports = FreePorts(nodeCount);
+    }
+
+    public string ConnectionString { get; }
+
+    public IReadOnlyList<int> Ports { get; }
+
+    /// <summary>The nodes started so far (a restarted index appears once per start).</summary>
+    public IReadOnlyList<NodeProcess> Nodes => _nodes;
+
+    /// <summary>The folder of this cluster's caches, config and events files.</summary>
+    public string Directory => _dir.FullName;
+
+    public static string FoldclusterDll => Path.Combine(AppContext.BaseDirectory, "foldcluster.dll");
+
+    /// <summary>Seeds: the first two nodes, so the cluster can be joined while either is alive.</summary>
+    public string Seeds => string.Join(',', Ports.Take(2).Select(p => $"127.0.0.1:{p.ToString(CultureInfo.InvariantCulture)}"));
+
+    /// <summary>
+    /// Starts node <paramref name="index"/> (named n1, n2, ...) with the given roles, trainer and slots;
+    /// <paramref name="extraArgs"/> are appended to its `node start` arguments.
+    /// </summary>
+    public NodeProcess Start(int index, string roles, string trainer, string slots = "cpu:2", string? connectionString = null, string? cache = null,
+        IEnumerable<string>? extraArgs = null)
+    {
+        var name = $"n{(index + 1).ToString(CultureInfo.InvariantCulture)}";
+        var starts = _nodes.Count(n => n.Name == name);
+        var events = Path.Combine(_dir.FullName, $"{name}-{starts.ToString(CultureInfo.InvariantCulture)}.events.jsonl");
+        List<string> args =
+        [
+            "--roles", roles,
+            "--port", Ports[index].ToString(CultureInfo.InvariantCulture),
+            "--seeds", Seeds,
+            "--slots", slots,
+            "--cache", cache ?? Path.Combine(_dir.FullName, "cache"),
+            "--trainer", trainer,
+            "--node-name", name,
+        ];
+        if (_configFile is not null)
+        {
+            args.AddRange(["--config", _configFile]);
+        }
+        args.AddRange(extraArgs ?? []);
+        var node = NodeProcess.StartWithEvents(_dll, name, args, events,
+            // Through the environment, not the command line: other users can read command lines in /proc.
+            environment: new Dictionary<string, string> { [ConnectionResolver.EnvironmentVariable] = connectionString ?? ConnectionString },
+            echo: _echo);
+        _nodes.Add(node);
+        return node;
+    }
+
+    /// <summary>The events of every node started so far, node by node.</summary>
+    public IReadOnlyList<NodeEvent> Events => _nodes.SelectMany(n => n.Events).ToArray();
+
+    /// <summary>Waits for every job of the sweep to leave queued/running; throws <see cref="TimeoutException"/> with the nodes' last lines.</summary>
+    public void WaitForSweep(long sweepId, TimeSpan timeout, NpgsqlDataSource? dataSource = null)
+    {
+        using var owned = dataSource is null ? Database.CreateDataSource(ConnectionString, "foldcluster-local-cluster") : null;
+        WaitForSweep(dataSource ?? owned!, sweepId, timeout, Tail, () => _nodes.Count > 0 && _nodes.All(n => n.HasExited));
+    }
+
+    /// <summary>
+    /// The same for any set of nodes: <paramref name="tail"/> gives their last lines for the failure message;
+    /// <paramref name="allGone"/> (optional) stops the wait early when no node is left to do the work.
+    /// </summary>
+    public static void WaitForSweep(NpgsqlDataSource source, long sweepId, TimeSpan timeout, Func<string> tail, Func<bool>? allGone = null)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        var open = -1;
+        while (DateTime.UtcNow < deadline)
+        {
+            try
+            {
+                using var c = source.OpenConnection();
+                open = c.ExecuteScalar<int>("select count(*)::int from jobs where sweep_id = @sweepId and state in ('queued', 'running')", new { sweepId });
+                if (open == 0)
+                {
+                    return;
+                }
+            }
+            catch (Exception e) when (Database.IsConnectionFailure(e))
+            {
+                // the database is being restarted
+            }
+            if (allGone?.Invoke() == true)
+            {
+                throw new TimeoutException($"sweep {sweepId} still had {open} open jobs when every node had exited; last node lines:\n{tail()}");
+            }
+            Thread.Sleep(200);
+        }
+        throw new TimeoutException($"sweep {sweepId} still had {open} open jobs after {timeout.TotalSeconds} s; last node lines:\n{tail()}");
+    }
+
+    public string Tail() => string.Join('\n', _nodes.SelectMany(n => n.Lines.TakeLast(25).Select(l => $"{n.Name}: {l}")));
+
+    /// <summary>Waits until at least n results are stored for the sweep; throws <see cref="TimeoutException"/> otherwise.</summary>
+    public static void WaitForResults(NpgsqlDataSource dataSource, long sweepId, int n, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (DateTime.UtcNow < deadline)
+        {
+            using var c = dataSource.OpenConnection();
+            if (c.ExecuteScalar<int>("select count(*)::int from results r join jobs j using (job_id) where j.sweep_id = @sweepId", new { sweepId }) >= n)
+            {
+                return;
+            }
+            Thread.Sleep(100);
+        }
+        throw new TimeoutException($"fewer than {n} results after {timeout.TotalSeconds} s");
+    }
+
+    public static int[] FreePorts(int count) => LoopbackPorts.Free(count);
+
+    /// <summary>SIGTERM to every live node (graceful leave), then waits up to <paramref name="grace"/> each and kills what is left.</summary>
+    public void Stop(TimeSpan grace)
+    {
+        foreach (var node in _nodes)
+        {
+            node.Terminate();
+        }
+        foreach (var node in _nodes)
+        {
+            if (!node.WaitForExit(grace))
+            {
+                node.Kill();
+            }
+        }
+    }
+
+    public void Dispose()
+    {
+        foreach (var node in _nodes)
+        {
+            node.Dispose();
+        }
+        try
+        {
+            _dir.Delete(recursive: true);
+        }
+        catch (IOException)
+        {
+            // a dying process may still hold a file; the temp folder is cleaned by the system
+        }
+    }
+}
