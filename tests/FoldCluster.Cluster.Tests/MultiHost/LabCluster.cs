@@ -1,5 +1,6 @@
 using System.Globalization;
 using Dapper;
+using FoldCluster.Cluster.Events;
 using FoldCluster.Cluster.Hosting;
 using FoldCluster.Cluster.Tests.MultiProcess;
 using FoldCluster.Cluster.Trainers;
@@ -191,13 +192,17 @@ public sealed class LabCluster : IDisposable
     {
         StopNode(host);
         var (fileName, prefix) = NodeProcess.SelfCommand(LocalCluster.FoldclusterDll);
+        // One events file per process start, so a restarted node's events are its own.
+        var events = Path.Combine(_dir.FullName, $"events-h{host.ToString(CultureInfo.InvariantCulture)}-{(++_starts).ToString(CultureInfo.InvariantCulture)}.jsonl");
         var node = LabProcess.Start($"h{host.ToString(CultureInfo.InvariantCulture)}", _fixture.Lab.NodeHost(host), fileName,
-            prefix.Concat(NodeArguments(host, roles, trainer, slots)),
+            prefix.Concat(NodeArguments(host, roles, trainer, slots)).Concat(["--events", events]),
             new Dictionary<string, string> { [ConnectionResolver.EnvironmentVariable] = _fixture.Postgres.NodeConnectionString(DatabaseName) },
-            Echo);
+            Echo, events);
         _nodes[host] = node;
         return node;
     }
+
+    private int _starts;
 
     public void StopNode(int host)
     {
@@ -214,7 +219,7 @@ public sealed class LabCluster : IDisposable
     public void StartThree(string trainer)
     {
         var h1 = StartNode(1, "coordinator,worker", trainer);
-        Assert.True(h1.WaitForLine(l => l.Contains("this node is now the coordinator", StringComparison.Ordinal), TimeSpan.FromSeconds(90)), Tail());
+        Assert.True(h1.WaitForEvent<CoordinatorStartedEvent>(TimeSpan.FromSeconds(90)), Tail());
         StartNode(2, "coordinator,worker", trainer);
         StartNode(3, "worker", trainer);
         WaitForRegistrations(h1, 3);
@@ -223,7 +228,7 @@ public sealed class LabCluster : IDisposable
     public void WaitForRegistrations(LabProcess coordinator, int workers)
     {
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(90);
-        while (coordinator.Lines.Count(l => l.Contains(" registered with ", StringComparison.Ordinal)) < workers)
+        while (coordinator.CountEvents<WorkerRegisteredEvent>() < workers)
         {
             Assert.True(DateTime.UtcNow < deadline, $"fewer than {workers} workers registered; last lines:\n{Tail()}");
             Thread.Sleep(100);

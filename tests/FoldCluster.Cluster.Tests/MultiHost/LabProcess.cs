@@ -1,16 +1,20 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using FoldCluster.Cluster.Events;
 
 namespace FoldCluster.Cluster.Tests.MultiHost;
 
 /// <summary>
 /// A process running inside one of the lab's hosts (`ip netns exec NS ...`, which execs, so the pid is the
-/// program's own and signals reach it). Its output lines are kept; it is killed on dispose.
+/// program's own and signals reach it). Its output lines are kept for people (failure messages); a node's typed events
+/// (`--events FILE`) are what the tests wait on. It is killed on dispose.
 /// </summary>
 public sealed class LabProcess : IDisposable
 {
     private readonly Process _process;
     private readonly ConcurrentQueue<string> _lines = new();
+    private readonly List<NodeEvent> _seen = [];
+    private EventTail? _events;
 
     private LabProcess(Process process, string name)
     {
@@ -24,9 +28,27 @@ public sealed class LabProcess : IDisposable
 
     public IReadOnlyList<string> Lines => _lines.ToArray();
 
+    /// <summary>Every event the node has written so far (empty when it was started without an events file).</summary>
+    public IReadOnlyList<NodeEvent> Events
+    {
+        get
+        {
+            lock (_seen)
+            {
+                if (_events is not null)
+                {
+                    _seen.AddRange(_events.ReadNew());
+                }
+                return _seen.ToArray();
+            }
+        }
+    }
+
+    public int CountEvents<T>() where T : NodeEvent => Events.OfType<T>().Count();
+
     /// <param name="environment">Passed through the environment, never the command line (it may carry a password).</param>
     public static LabProcess Start(string name, string netns, string fileName, IEnumerable<string> args,
-        IReadOnlyDictionary<string, string>? environment = null, Action<string>? echo = null)
+        IReadOnlyDictionary<string, string>? environment = null, Action<string>? echo = null, string? eventsFile = null)
     {
         var info = new ProcessStartInfo("ip") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var a in new[] { "netns", "exec", netns, fileName }.Concat(args))
@@ -38,7 +60,7 @@ public sealed class LabProcess : IDisposable
             info.Environment[k] = v;
         }
         var process = new Process { StartInfo = info };
-        var lab = new LabProcess(process, name);
+        var lab = new LabProcess(process, name) { _events = eventsFile is null ? null : new EventTail(eventsFile) };
         DataReceivedEventHandler onLine = (_, e) =>
         {
             if (e.Data is { } line)
@@ -55,24 +77,23 @@ public sealed class LabProcess : IDisposable
         return lab;
     }
 
-    public bool WaitForLine(Func<string, bool> match, TimeSpan timeout)
+    /// <summary>Waits for an event of kind <typeparamref name="T"/>; false on timeout or when the process exited without one.</summary>
+    public bool WaitForEvent<T>(TimeSpan timeout) where T : NodeEvent
     {
         var deadline = DateTime.UtcNow + timeout;
-        while (DateTime.UtcNow < deadline)
+        while (true)
         {
-            if (_lines.Any(match))
+            var exited = _process.HasExited;
+            if (CountEvents<T>() > 0)
             {
                 return true;
             }
-            if (_process.HasExited)
+            if (exited || DateTime.UtcNow >= deadline)
             {
-                // Let the output readers drain the last lines before the final look.
-                _process.WaitForExit();
-                return _lines.Any(match);
+                return false;
             }
             Thread.Sleep(50);
         }
-        return false;
     }
 
     /// <summary>SIGKILL, and wait until it is gone.</summary>

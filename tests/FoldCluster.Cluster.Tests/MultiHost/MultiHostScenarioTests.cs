@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Dapper;
+using FoldCluster.Cluster.Events;
 using FoldCluster.Cluster.Tests.MultiProcess;
 using Xunit.Abstractions;
 
@@ -94,7 +95,7 @@ public sealed class MultiHostScenarioTests(LabFixture fixture, ITestOutputHelper
         fixture.Lab.CutCluster(1);
         // Two coordinators for a while: h1 still dispatches to its own slots until it downs itself; h2 takes over on
         // the majority side. h1's late results are fenced off once its jobs were requeued.
-        Assert.True(run.Cluster.Node(2).WaitForLine(l => l.Contains("this node is now the coordinator", StringComparison.Ordinal), TimeSpan.FromSeconds(60)),
+        Assert.True(run.Cluster.Node(2).WaitForEvent<CoordinatorStartedEvent>(TimeSpan.FromSeconds(60)),
             run.Cluster.Tail());
         await Task.Delay(TimeSpan.FromSeconds(5));
         fixture.Lab.RestoreCluster(1);
@@ -176,7 +177,7 @@ public sealed class MultiHostScenarioTests(LabFixture fixture, ITestOutputHelper
         // 100 ms each way: no frame crosses faster, so no round trip is shorter than 200 ms.
         Assert.True(throughLink.Min() >= 199.5, $"a round trip through the link took {throughLink.Min():0.0} ms; expected at least 200 ms");
         var h1 = cluster.Node(1);
-        var registered = h1.Lines.Count(l => l.Contains(" registered with ", StringComparison.Ordinal));
+        var registered = h1.CountEvents<WorkerRegisteredEvent>();
         cluster.StartNode(3, "worker", trainer);
         cluster.WaitForRegistrations(h1, registered + 1);
 
