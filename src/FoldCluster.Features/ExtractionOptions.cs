@@ -60,10 +60,10 @@ public sealed record ExtractionOptions(double VideoFps = 4, int FrameSize = 224,
         {
             result = key switch
             {
-                "frame_size" => result with { FrameSize = ParseInt(key, value) },
-                "video_fps" => result with { VideoFps = ParseDouble(key, value) },
+                "frame_size" => result with { FrameSize = SettingValues.Int(Setting(key), value) },
+                "video_fps" => result with { VideoFps = SettingValues.Real(Setting(key), value) },
                 "crop_map" => result with { CropMap = value },
-                "batch_size" => result with { BatchSize = ParseInt(key, value) },
+                "batch_size" => result with { BatchSize = SettingValues.Int(Setting(key), value) },
                 _ => throw new BadInputException(
                     $"dataset option '{key}' is not known: expected one of {string.Join(", ", OverrideKeys)}"),
             };
@@ -71,15 +71,7 @@ public sealed record ExtractionOptions(double VideoFps = 4, int FrameSize = 224,
         return result.Validated();
     }
 
-    private static int ParseInt(string key, string value) =>
-        int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var v)
-            ? v
-            : throw new BadInputException($"dataset option {key}='{value}' is not an integer");
-
-    private static double ParseDouble(string key, string value) =>
-        double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var v)
-            ? v
-            : throw new BadInputException($"dataset option {key}='{value}' is not a number");
+    private static string Setting(string key) => $"dataset option {key}";
 
     public ExtractionOptions Validated()
     {

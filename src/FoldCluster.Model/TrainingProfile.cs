@@ -1,4 +1,3 @@
-using System.Globalization;
 using FoldCluster.Core;
 
 namespace FoldCluster.Model;
@@ -171,31 +170,31 @@ public sealed record TrainingProfile
             var key = rawKey.Trim().ToLowerInvariant();
             p = key switch
             {
-                "epochs_stage1" => p with { EpochsStage1 = Int(key, value, 0) },
-                "epochs_stage2" => p with { EpochsStage2 = Int(key, value, 1) },
-                "batch_size" => p with { BatchSize = Int(key, value, 2) },
-                "lr" => p with { LearningRate = Real(key, value, 1e-9, 10) },
-                "weight_decay" => p with { WeightDecay = Real(key, value, 0, 1) },
-                "dropout" => p with { Dropout = Real(key, value, 0, 0.95) },
-                "latent" => p with { Latent = Int(key, value, 2) },
-                "heads" => p with { Heads = Int(key, value, 1) },
-                "patience" => p with { Patience = Int(key, value, 0) },
-                "audio_channels" => p with { AudioChannels = IntList(key, value, 5) },
-                "classifier_hidden" => p with { ClassifierHidden = Int(key, value, 1) },
-                "tfn_audio_hidden" => p with { TfnAudioHidden = Int(key, value, 1) },
-                "tfn_video_hidden" => p with { TfnVideoHidden = Int(key, value, 1) },
-                "tfn_text_hidden" => p with { TfnTextHidden = Int(key, value, 1) },
-                "tfn_text_out" => p with { TfnTextOut = Int(key, value, 1) },
-                "tfn_post" => p with { TfnPost = Int(key, value, 1) },
-                "tfn_dropout" => p with { TfnDropout = Real(key, value, 0, 0.95) },
-                "tfn_post_dropout" => p with { TfnPostDropout = Real(key, value, 0, 0.95) },
-                "mult_layers" => p with { MultLayers = Int(key, value, 1) },
-                "mult_heads" => p with { MultHeads = Int(key, value, 1) },
-                "mult_dropout" => p with { MultDropout = Real(key, value, 0, 0.95) },
-                "mult_embed_dropout" => p with { MultEmbedDropout = Real(key, value, 0, 0.95) },
-                "mult_attn_dropout_audio" => p with { MultAttnDropoutAudio = Real(key, value, 0, 0.95) },
-                "mult_attn_dropout_video" => p with { MultAttnDropoutVideo = Real(key, value, 0, 0.95) },
-                "mult_out_dropout" => p with { MultOutDropout = Real(key, value, 0, 0.95) },
+                "epochs_stage1" => p with { EpochsStage1 = SettingValues.Int(Setting(key), value, 0) },
+                "epochs_stage2" => p with { EpochsStage2 = SettingValues.Int(Setting(key), value, 1) },
+                "batch_size" => p with { BatchSize = SettingValues.Int(Setting(key), value, 2) },
+                "lr" => p with { LearningRate = SettingValues.Real(Setting(key), value, 1e-9, 10) },
+                "weight_decay" => p with { WeightDecay = SettingValues.Real(Setting(key), value, 0, 1) },
+                "dropout" => p with { Dropout = SettingValues.Real(Setting(key), value, 0, 0.95) },
+                "latent" => p with { Latent = SettingValues.Int(Setting(key), value, 2) },
+                "heads" => p with { Heads = SettingValues.Int(Setting(key), value, 1) },
+                "patience" => p with { Patience = SettingValues.Int(Setting(key), value, 0) },
+                "audio_channels" => p with { AudioChannels = SettingValues.IntList(Setting(key), value, 5, min: 1) },
+                "classifier_hidden" => p with { ClassifierHidden = SettingValues.Int(Setting(key), value, 1) },
+                "tfn_audio_hidden" => p with { TfnAudioHidden = SettingValues.Int(Setting(key), value, 1) },
+                "tfn_video_hidden" => p with { TfnVideoHidden = SettingValues.Int(Setting(key), value, 1) },
+                "tfn_text_hidden" => p with { TfnTextHidden = SettingValues.Int(Setting(key), value, 1) },
+                "tfn_text_out" => p with { TfnTextOut = SettingValues.Int(Setting(key), value, 1) },
+                "tfn_post" => p with { TfnPost = SettingValues.Int(Setting(key), value, 1) },
+                "tfn_dropout" => p with { TfnDropout = SettingValues.Real(Setting(key), value, 0, 0.95) },
+                "tfn_post_dropout" => p with { TfnPostDropout = SettingValues.Real(Setting(key), value, 0, 0.95) },
+                "mult_layers" => p with { MultLayers = SettingValues.Int(Setting(key), value, 1) },
+                "mult_heads" => p with { MultHeads = SettingValues.Int(Setting(key), value, 1) },
+                "mult_dropout" => p with { MultDropout = SettingValues.Real(Setting(key), value, 0, 0.95) },
+                "mult_embed_dropout" => p with { MultEmbedDropout = SettingValues.Real(Setting(key), value, 0, 0.95) },
+                "mult_attn_dropout_audio" => p with { MultAttnDropoutAudio = SettingValues.Real(Setting(key), value, 0, 0.95) },
+                "mult_attn_dropout_video" => p with { MultAttnDropoutVideo = SettingValues.Real(Setting(key), value, 0, 0.95) },
+                "mult_out_dropout" => p with { MultOutDropout = SettingValues.Real(Setting(key), value, 0, 0.95) },
                 _ => throw new BadInputException(
                     $"training setting '{rawKey}' is not known: expected one of {string.Join(", ", OverrideKeys)}"),
             };
@@ -225,31 +224,5 @@ public sealed record TrainingProfile
         }
     }
 
-    private static int Int(string key, string value, int min)
-    {
-        if (!int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) || v < min)
-        {
-            throw new BadInputException($"training setting {key}={value} is not valid: expected an integer >= {min}");
-        }
-        return v;
-    }
-
-    private static double Real(string key, string value, double min, double max)
-    {
-        if (!double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) || !double.IsFinite(v) || v < min || v > max)
-        {
-            throw new BadInputException($"training setting {key}={value} is not valid: expected a number in [{min}, {max}]");
-        }
-        return v;
-    }
-
-    private static int[] IntList(string key, string value, int count)
-    {
-        var parts = value.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
-        if (parts.Length != count)
-        {
-            throw new BadInputException($"training setting {key}={value} is not valid: expected {count} comma-separated integers");
-        }
-        return parts.Select(part => Int(key, part, 1)).ToArray();
-    }
+    private static string Setting(string key) => $"training setting {key}";
 }

@@ -1,12 +1,11 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Net;
-using System.Net.Sockets;
 using System.Runtime.Versioning;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Dapper;
+using FoldCluster.Core.Processes;
 using Npgsql;
 
 namespace FoldCluster.Storage;
@@ -169,7 +168,7 @@ public sealed class EmbeddedPostgres
             return false;
         }
 
-        if (!PortIsFree(Port))
+        if (!TcpPorts.IsFree(IPAddress.Loopback, Port))
         {
             if (PortForced)
             {
@@ -177,7 +176,8 @@ public sealed class EmbeddedPostgres
                     $"port {Port} on 127.0.0.1 is in use by another program; choose another port with `foldcluster db up --port N` or {PortVariable}, or set neither and a free one is picked");
             }
             var taken = Port;
-            Port = PickFreePort();
+            // As the system gives it: not the neighbours of the default port, which other clones' databases may have been told to use.
+            Port = TcpPorts.PickFree();
             log($"port {taken} on 127.0.0.1 is in use by another program; the embedded database uses port {Port} (remembered in {SettingsFile})");
         }
 
@@ -399,34 +399,6 @@ public sealed class EmbeddedPostgres
                + $"${Convert.ToBase64String(storedKey)}:{Convert.ToBase64String(serverKey)}";
     }
 
-    /// <summary>
-    /// A port on 127.0.0.1 that nothing listens on, as the system gives it: not the neighbours of the default port,
-    /// which other clones' databases may have been told to use.
-    /// </summary>
-    private static int PickFreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return port;
-    }
-
-    private static bool PortIsFree(int port)
-    {
-        try
-        {
-            using var listener = new TcpListener(IPAddress.Loopback, port);
-            listener.Start();
-            listener.Stop();
-            return true;
-        }
-        catch (SocketException)
-        {
-            return false;
-        }
-    }
-
     /// <summary>The port of the server running on this data directory, or null when none runs.</summary>
     private static int? ServerPort(string bin, string data, bool runAsPostgres)
     {
@@ -549,11 +521,11 @@ public sealed class EmbeddedPostgres
         var result = RunCaptured(bin, tool, asPostgres, args, timeout);
         if (result.ExitCode != 0)
         {
-            throw new InvalidOperationException($"{tool} {args.FirstOrDefault()} failed (exit {result.ExitCode}): {LastLines(result.Output, 6)}");
+            throw new InvalidOperationException($"{tool} {args.FirstOrDefault()} failed (exit {result.ExitCode}): {ChildProcess.Tail(result.Lines.Select(l => l.Text), 6)}");
         }
     }
 
-    private static (int ExitCode, string Output) RunCaptured(string bin, string tool, bool asPostgres, string[] args, TimeSpan timeout)
+    private static ChildProcessResult RunCaptured(string bin, string tool, bool asPostgres, string[] args, TimeSpan timeout)
     {
         var exe = Path.Combine(bin, tool);
         return asPostgres
@@ -561,34 +533,7 @@ public sealed class EmbeddedPostgres
             : RunProcess(exe, args, timeout);
     }
 
-    private static (int ExitCode, string Output) RunProcess(string file, IEnumerable<string> args, TimeSpan timeout)
-    {
-        var info = new ProcessStartInfo(file)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            WorkingDirectory = "/",
-        };
-        foreach (var arg in args)
-        {
-            info.ArgumentList.Add(arg);
-        }
-        using var process = Process.Start(info) ?? throw new InvalidOperationException($"cannot start {file}");
-        var output = new StringBuilder();
-        process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (output) output.AppendLine(e.Data); };
-        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (output) output.AppendLine(e.Data); };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        if (!process.WaitForExit(timeout))
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"{file} did not finish within {timeout.TotalSeconds:F0} s");
-        }
-        process.WaitForExit();
-        return (process.ExitCode, output.ToString());
-    }
+    private static ChildProcessResult RunProcess(string file, IEnumerable<string> args, TimeSpan timeout) =>
+        ChildProcess.Run(new ChildProcessStart(file, [.. args]) { WorkingDirectory = "/" }, timeout);
 
-    private static string LastLines(string text, int count) =>
-        string.Join(" | ", text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).TakeLast(count));
 }

@@ -9,6 +9,7 @@ using FoldCluster.Cluster.Events;
 using FoldCluster.Cluster.Infrastructure;
 using FoldCluster.Cluster.Worker;
 using FoldCluster.Core;
+using FoldCluster.Core.Processes;
 using FoldCluster.Storage;
 using FoldCluster.Storage.Jobs;
 using Npgsql;
@@ -200,19 +201,12 @@ public static class NodeHost
                 throw new BadInputException($"--host '{host}' does not resolve to an address: {e.Message}");
             }
         }
-        try
+        switch (TcpPorts.Probe(address, port))
         {
-            var listener = new TcpListener(address, port);
-            listener.Start();
-            listener.Stop();
-        }
-        catch (SocketException e) when (e.SocketErrorCode == SocketError.AddressAlreadyInUse)
-        {
-            throw new BadInputException($"port {port} on {host} is already in use; choose another with --port");
-        }
-        catch (SocketException e) when (e.SocketErrorCode == SocketError.AddressNotAvailable)
-        {
-            throw new BadInputException($"--host '{host}' is not an address of this machine");
+            case PortState.InUse:
+                throw new BadInputException($"port {port} on {host} is already in use; choose another with --port");
+            case PortState.AddressNotAvailable:
+                throw new BadInputException($"--host '{host}' is not an address of this machine");
         }
     }
 

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
-using System.Diagnostics;
+using System.Globalization;
 using FoldCluster.Cluster.Events;
+using FoldCluster.Core.Processes;
 
 namespace FoldCluster.Cluster.Hosting;
 
@@ -10,13 +11,12 @@ namespace FoldCluster.Cluster.Hosting;
 /// </summary>
 public sealed class NodeProcess : IDisposable
 {
-    private readonly Process _process;
     private readonly ConcurrentQueue<string> _lines = new();
     private readonly object _gate = new();
+    private ChildProcess _process = null!;
 
-    private NodeProcess(Process process, string name)
+    private NodeProcess(string name)
     {
-        _process = process;
         Name = name;
     }
 
@@ -47,36 +47,15 @@ public sealed class NodeProcess : IDisposable
         IReadOnlyDictionary<string, string>? environment = null, Action<string>? echo = null)
     {
         var (fileName, prefix) = SelfCommand(foldclusterDll);
-        var info = new ProcessStartInfo(fileName)
-        {
-            RedirectStandardError = true,
-            RedirectStandardOutput = true,
-            UseShellExecute = false,
-        };
-        foreach (var a in prefix.Concat(["node", "start"]).Concat(nodeArgs))
-        {
-            info.ArgumentList.Add(a);
-        }
-        foreach (var (k, v) in environment ?? new Dictionary<string, string>())
-        {
-            info.Environment[k] = v;
-        }
-        var process = new Process { StartInfo = info, EnableRaisingEvents = true };
-        var node = new NodeProcess(process, name);
-        process.ErrorDataReceived += (_, e) => node.OnLine(e.Data, echo);
-        process.OutputDataReceived += (_, e) => node.OnLine(e.Data, echo);
-        process.Start();
-        process.BeginErrorReadLine();
-        process.BeginOutputReadLine();
+        var node = new NodeProcess(name);
+        node._process = ChildProcess.Start(
+            new ChildProcessStart(fileName, [.. prefix, "node", "start", .. nodeArgs]) { Environment = environment },
+            line => node.OnLine(line.Text, echo));
         return node;
     }
 
-    private void OnLine(string? line, Action<string>? echo)
+    private void OnLine(string line, Action<string>? echo)
     {
-        if (line is null)
-        {
-            return;
-        }
         _lines.Enqueue(line);
         echo?.Invoke(line);
         lock (_gate)
@@ -189,45 +168,19 @@ public sealed class NodeProcess : IDisposable
     {
         if (!_process.HasExited)
         {
-            using var kill = Process.Start(new ProcessStartInfo("kill", [$"-{name}", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]) { UseShellExecute = false });
-            kill?.WaitForExit(5000);
+            ChildProcess.Run(new ChildProcessStart("kill", [$"-{name}", _process.Id.ToString(CultureInfo.InvariantCulture)]), TimeSpan.FromSeconds(5));
         }
     }
 
     /// <summary>SIGKILL: the node dies without a word (as in a crash).</summary>
-    public void Kill()
-    {
-        if (!_process.HasExited)
-        {
-            try
-            {
-                _process.Kill(entireProcessTree: true);
-            }
-            catch (InvalidOperationException)
-            {
-                // exited meanwhile
-            }
-        }
-    }
+    public void Kill() => _process.Kill();
 
     /// <summary>
     /// Waits for the process to end; when it has, also waits for its redirected output to be read to the end
     /// (the timed overload alone returns before the last lines arrive).
     /// </summary>
-    public bool WaitForExit(TimeSpan timeout)
-    {
-        if (!_process.WaitForExit(timeout))
-        {
-            return false;
-        }
-        _process.WaitForExit();
-        return true;
-    }
+    public bool WaitForExit(TimeSpan timeout) => _process.WaitForExit(timeout);
 
-    public void Dispose()
-    {
-        Kill();
-        _process.WaitForExit(5000);
-        _process.Dispose();
-    }
+    /// <summary>Kills the node if it still runs.</summary>
+    public void Dispose() => _process.Dispose();
 }

@@ -102,12 +102,7 @@ public sealed class SimulatedTrainer(TimeSpan perJob) : IJobTrainer
         {
             return null;
         }
-        if (!int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var epochs)
-            || epochs > 2 * EpochsPerStage - 1)
-        {
-            throw new BadInputException($"training override simulated.hang '{text}': expected a number of epochs from 0 to {2 * EpochsPerStage - 1}");
-        }
-        return epochs;
+        return SettingValues.Int("training override simulated.hang", text, 0, 2 * EpochsPerStage - 1);
     }
 
     /// <summary>Metrics of a list of predictions, by the same scorer as real jobs.</summary>

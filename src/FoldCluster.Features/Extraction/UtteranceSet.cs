@@ -9,7 +9,13 @@ namespace FoldCluster.Features;
 /// </summary>
 public sealed record UtteranceSet(FeatureSet Features, ModalitySet Modalities, IReadOnlyDictionary<string, int> LeftOut)
 {
-    public static UtteranceSet Select(FeatureSet all, ExtractionReport report, ModalitySet required)
+    public static UtteranceSet Select(FeatureSet all, ExtractionReport report, ModalitySet required) =>
+        Select(all, required, report.Skipped.Select(s => s.Utterance).Distinct(StringComparer.Ordinal).Count());
+
+    /// <summary>The utterances of a loaded feature set that have every modality of <paramref name="required"/> (no extraction report at hand).</summary>
+    public static UtteranceSet Select(FeatureSet all, ModalitySet required) => Select(all, required, notExtracted: 0);
+
+    private static UtteranceSet Select(FeatureSet all, ModalitySet required, int notExtracted)
     {
         var leftOut = new SortedDictionary<string, int>(StringComparer.Ordinal);
         var kept = new List<UtteranceFeatures>(all.Utterances.Count);
@@ -25,9 +31,9 @@ public sealed record UtteranceSet(FeatureSet Features, ModalitySet Modalities, I
             }
             leftOut[reason] = leftOut.GetValueOrDefault(reason) + 1;
         }
-        if (report.Skipped.Count > 0)
+        if (notExtracted > 0)
         {
-            leftOut["not extracted"] = report.Skipped.Select(s => s.Utterance).Distinct(StringComparer.Ordinal).Count();
+            leftOut["not extracted"] = notExtracted;
         }
         return new UtteranceSet(all with { Utterances = kept }, required, leftOut);
     }

@@ -1,7 +1,6 @@
-using System.ComponentModel;
-using System.Diagnostics;
 using System.Globalization;
 using FoldCluster.Core;
+using FoldCluster.Core.Processes;
 
 namespace FoldCluster.Features.Video;
 
@@ -44,8 +43,7 @@ public static class Ffmpeg
             "-f", "rawvideo", "-pix_fmt", "rgb24", "pipe:1",
         };
         using var process = Start(args, redirectInput: false);
-        var stderr = process.StandardError.ReadToEndAsync(ct);
-        var stdout = process.StandardOutput.BaseStream;
+        var stdout = process.StandardOutput;
         int frameBytes = width * height * 3;
         int count = 0;
         var stalled = false;
@@ -53,14 +51,7 @@ public static class Ffmpeg
         using var watchdog = new Timer(_ =>
         {
             stalled = true;
-            try
-            {
-                process.Kill();
-            }
-            catch (InvalidOperationException)
-            {
-                // already gone
-            }
+            process.Kill();
         }, null, stallTimeout, Timeout.InfiniteTimeSpan);
         using var cancelled = ct.Register(() => watchdog.Change(TimeSpan.Zero, Timeout.InfiniteTimeSpan));
         try
@@ -84,28 +75,17 @@ public static class Ffmpeg
         finally
         {
             watchdog.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
-            if (!process.HasExited)
-            {
-                try
-                {
-                    process.Kill();
-                }
-                catch (InvalidOperationException)
-                {
-                    // already gone
-                }
-            }
-            process.WaitForExit();
+            process.Kill();
+            process.WaitForExit(Timeout.InfiniteTimeSpan);
         }
         ct.ThrowIfCancellationRequested();
         if (stalled)
         {
             throw new TimeoutException($"{path}: ffmpeg produced no frame for {stallTimeout.TotalSeconds:0.#} s (after {count} frames); stopped it");
         }
-        var message = stderr.IsCompletedSuccessfully ? stderr.Result.Trim() : "";
         if (process.ExitCode != 0 || count == 0)
         {
-            var firstLine = message.Split('\n').FirstOrDefault(l => l.Length > 0) ?? "no frames decoded";
+            var firstLine = process.ErrorTail.Select(l => l.Trim()).FirstOrDefault(l => l.Length > 0) ?? "no frames decoded";
             throw new BadInputException($"{path}: cannot decode video: {firstLine}");
         }
     }
@@ -113,10 +93,8 @@ public static class Ffmpeg
     /// <summary>Encodes raw rgb24 frames into an MPEG-4 Part 2 (DivX-like) AVI, bit-exact for a given input.</summary>
     public sealed class Encoder : IDisposable
     {
-        private readonly Process process;
-        private readonly Task<string> stderr;
+        private readonly ChildProcess process;
         private readonly string path;
-        private bool finished;
 
         internal Encoder(string path, int width, int height, double fps)
         {
@@ -130,61 +108,44 @@ public static class Ffmpeg
                 "-fflags", "+bitexact", "-flags", "+bitexact", path,
             };
             process = Start(args, redirectInput: true);
-            stderr = process.StandardError.ReadToEndAsync();
         }
 
-        public void Write(ReadOnlySpan<byte> frame) => process.StandardInput.BaseStream.Write(frame);
+        public void Write(ReadOnlySpan<byte> frame) => process.StandardInput.Write(frame);
 
         public void Finish()
         {
-            finished = true;
-            process.StandardInput.Close();
+            process.CloseInput();
             var timeout = StallTimeout;
             if (!process.WaitForExit(timeout))
             {
                 process.Kill();
-                process.WaitForExit();
+                process.WaitForExit(Timeout.InfiniteTimeSpan);
                 throw new TimeoutException($"ffmpeg did not finish encoding {path} within {timeout.TotalSeconds:0.#} s; stopped it");
             }
             if (process.ExitCode != 0)
             {
-                throw new InvalidOperationException($"ffmpeg could not encode {path}: {stderr.Result.Trim()}");
+                throw new InvalidOperationException($"ffmpeg could not encode {path}: {string.Join('\n', process.ErrorTail).Trim()}");
             }
         }
 
         public void Dispose()
         {
-            if (!finished && !process.HasExited)
-            {
-                process.Kill();
-                process.WaitForExit();
-            }
+            // Disposing kills an encoder that was not finished.
             process.Dispose();
         }
     }
 
     public static Encoder StartEncoder(string path, int width, int height, double fps) => new(path, width, height, fps);
 
-    private static Process Start(List<string> args, bool redirectInput)
+    private static ChildProcess Start(List<string> args, bool redirectInput)
     {
-        var info = new ProcessStartInfo(Executable)
-        {
-            RedirectStandardOutput = !redirectInput,
-            RedirectStandardError = true,
-            RedirectStandardInput = redirectInput,
-            UseShellExecute = false,
-        };
-        foreach (var a in args)
-        {
-            info.ArgumentList.Add(a);
-        }
         try
         {
-            return Process.Start(info) ?? throw new BadInputException($"cannot start {Executable}");
+            return ChildProcess.Start(new ChildProcessStart(Executable, args) { WriteInput = redirectInput, RawOutput = !redirectInput });
         }
-        catch (Win32Exception e)
+        catch (ChildProcessStartException e)
         {
-            throw new BadInputException($"cannot run '{Executable}' ({e.Message}): install ffmpeg (Debian package ffmpeg) or set FOLDCLUSTER_FFMPEG");
+            throw new BadInputException($"cannot run '{Executable}' ({e.InnerException!.Message}): install ffmpeg (Debian package ffmpeg) or set FOLDCLUSTER_FFMPEG");
         }
     }
 }

@@ -1,5 +1,5 @@
-using System.Diagnostics;
 using System.Reflection;
+using FoldCluster.Core.Processes;
 using static TorchSharp.torch;
 
 namespace FoldCluster.Model.Training;
@@ -51,20 +51,11 @@ public static class RuntimeInfo
         var index = d.Length > 5 ? d[5..] : "0";
         try
         {
-            using var smi = Process.Start(new ProcessStartInfo("nvidia-smi", ["--query-gpu=name", "--format=csv,noheader", "-i", index])
-            {
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-            });
-            if (smi is null)
-            {
-                return "unknown";
-            }
-            var name = smi.StandardOutput.ReadToEnd().Trim();
-            smi.WaitForExit(5000);
+            var smi = ChildProcess.Run(new ChildProcessStart("nvidia-smi", ["--query-gpu=name", "--format=csv,noheader", "-i", index]), TimeSpan.FromSeconds(5));
+            var name = string.Join('\n', smi.OutputLines).Trim();
             return smi.ExitCode == 0 && name.Length > 0 ? name : "unknown";
         }
-        catch (System.ComponentModel.Win32Exception)
+        catch (Exception e) when (e is ChildProcessStartException or TimeoutException)
         {
             return "unknown";
         }

@@ -180,7 +180,7 @@ public static class RealTrainer
     public static IJobTrainer Create(NodeOptions options)
     {
         var name = options.NodeName;
-        return new Wiring.RealJobTrainer(ThreadsPerSlot(options.Slots), line =>
+        return new RealJobTrainer(ThreadsPerSlot(options.Slots), line =>
             Console.Error.WriteLine($"{DateTime.UtcNow.ToString("HH:mm:ss.fff", CultureInfo.InvariantCulture)} [{name}] {line}"));
     }
 

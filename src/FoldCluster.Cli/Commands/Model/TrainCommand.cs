@@ -75,7 +75,7 @@ public sealed class TrainCommand : Command<TrainSettings>
         var profile = TrainingProfile.Get(settings.Profile).WithOverrides(overrides);
         // Cheap checks before any features are built or read.
         EmotionModel.CheckMethod(settings.Method, ModalitySet.Parse(settings.Modalities));
-        var features = LoadFeatures(settings);
+        var features = WithModalities(LoadFeatures(settings), ModalitySet.Parse(settings.Modalities), settings);
         var key = new JobKey(features.Dataset, settings.Split.Trim().ToLowerInvariant(), settings.Fold, settings.Method.Trim().ToLowerInvariant(),
             ModalitySet.Parse(settings.Modalities).ToString(), !settings.NoPretrain, features.Extractor, settings.Seed, profile.Name);
         if (settings.Threads is { } threads)
@@ -127,6 +127,27 @@ public sealed class TrainCommand : Command<TrainSettings>
             }
         }
         return ExitCodes.Success;
+    }
+
+    /// <summary>
+    /// The utterances that have every input the run needs: a cache of a corpus copy without some videos still
+    /// trains A+T, or A+V+T on the utterances that have video; how many were left out goes to stderr.
+    /// </summary>
+    private static FeatureSet WithModalities(FeatureSet all, ModalitySet modalities, TrainSettings settings)
+    {
+        var set = FoldCluster.Features.UtteranceSet.Select(all, modalities);
+        if (set.LeftOut.Count == 0)
+        {
+            return set.Features;
+        }
+        var leftOut = string.Join(", ", set.LeftOut.Select(kv => $"{kv.Value} {kv.Key}"));
+        if (set.Features.Utterances.Count == 0)
+        {
+            throw new BadInputException(
+                $"no utterance of dataset '{settings.Dataset}' in {settings.Features} has every modality of {modalities} ({leftOut}); choose --modalities among the inputs the corpus has");
+        }
+        Console.Error.WriteLine($"left out {set.LeftOut.Values.Sum()} of {all.Utterances.Count} utterances that lack a modality of {modalities}: {leftOut}");
+        return set.Features;
     }
 
     private static FeatureSet LoadFeatures(TrainSettings settings)

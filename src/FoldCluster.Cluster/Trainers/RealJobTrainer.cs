@@ -6,7 +6,7 @@ using FoldCluster.Features;
 using FoldCluster.Model;
 using FoldCluster.Model.Training;
 
-namespace FoldCluster.Cli.Wiring;
+namespace FoldCluster.Cluster.Trainers;
 
 /// <summary>
 /// The real job: features from the worker's cache (extracted from the raw corpus the first time), then the
