@@ -34,8 +34,14 @@ public sealed class AnalysisFigures(NpgsqlDataSource dataSource, IAnalysisEstima
 
     private readonly FeatureVectorQueries _queries = new(dataSource);
 
-    /// <summary>Figures drawn at the same time (each estimator call is single-threaded); default: one per core.</summary>
-    public int Parallelism { get; init; } = Environment.ProcessorCount;
+    /// <summary>
+    /// Figures drawn at the same time (each estimator call is single-threaded). Default 1: with two at a time, MINE failed
+    /// with libtorch's "Unknown scalar type" in the demo; TorchSharp's implicitly converted Scalars are freed by
+    /// finalizers, and a second thread allocating makes a collection during a native call far more likely.
+    /// </summary>
+    public int Parallelism { get; init; } = DefaultParallelism;
+
+    public const int DefaultParallelism = 1;
 
     public async Task<IReadOnlyList<(string Name, byte[] Content)>> GenerateAsync(long sweepId, string split, string profile, List<string> messages, CancellationToken ct = default)
     {
@@ -72,8 +78,7 @@ public sealed class AnalysisFigures(NpgsqlDataSource dataSource, IAnalysisEstima
                 work.Add(($"{figure} of dataset '{datasetCells.Key}'", draw));
             }
         }
-        // The figures are independent and each estimator runs on one thread: they are drawn side by side, one per core
-        // (Parallelism), and their files kept in the order above.
+        // The figures are independent; with Parallelism > 1 they are drawn side by side, their files kept in the order above.
         var drawn = new List<(string, byte[])>[work.Count];
         var failures = new string?[work.Count];
         await Parallel.ForEachAsync(Enumerable.Range(0, work.Count), new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, Parallelism), CancellationToken = ct }, async (i, _) =>

@@ -73,7 +73,7 @@ public sealed class BenchAnalysisCommand : Command<BenchAnalysisSettings>
         // A paper-sized sweep's Fig. 5-9, every estimator call `tables --figures` makes, on matrices of the stored
         // features' widths (time-pooled inputs: audio 3 x 64 = 192, text 300, ResNet-50 video 2,048; encoder outputs and
         // fused codes 300) and one test fold per dataset (IEMOCAP 5,531 / 10 = 553 rows, MSP-IMPROV 7,798 / 10 = 780),
-        // grouped and scheduled side by side exactly as AnalysisFigures draws them.
+        // grouped and scheduled exactly as AnalysisFigures draws them.
         var groups = new List<(string Name, Action Run)>();
         foreach (var (dataset, n) in new[] { ("iemocap", 553), ("msp-improv", 780) })
         {
@@ -113,7 +113,8 @@ public sealed class BenchAnalysisCommand : Command<BenchAnalysisSettings>
         var figuresCpuBefore = process.TotalProcessorTime;
         clock.Restart();
         var groupSeconds = new double[groups.Count];
-        Parallel.For(0, groups.Count, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount, CancellationToken = cancellationToken }, i =>
+        // One at a time, as AnalysisFigures draws them (its Parallelism says why).
+        Parallel.For(0, groups.Count, new ParallelOptions { MaxDegreeOfParallelism = FoldCluster.Reports.Analysis.AnalysisFigures.DefaultParallelism, CancellationToken = cancellationToken }, i =>
         {
             var groupClock = Stopwatch.StartNew();
             groups[i].Run();
@@ -126,7 +127,7 @@ public sealed class BenchAnalysisCommand : Command<BenchAnalysisSettings>
         {
             Console.Error.WriteLine($"  {groups[i].Name}: {groupSeconds[i]:F1} s");
         }
-        Console.Error.WriteLine($"a paper-sized sweep's Fig. 5-9 (2 datasets, 50 estimator calls, {Environment.ProcessorCount} at a time): {figures:F0} s ({figuresCpu:F0} s of CPU)");
+        Console.Error.WriteLine($"a paper-sized sweep's Fig. 5-9 (2 datasets, 50 estimator calls): {figures:F0} s ({figuresCpu:F0} s of CPU)");
 
         if (settings.Json)
         {
