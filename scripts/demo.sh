@@ -103,10 +103,8 @@ start_node() { # name port roles
   local name=$1 port=$2 roles=$3
   # dotnet itself in the background (not the fc function), so $! is the node's own process and stop_nodes reaches it.
   # The database comes from $FOLDCLUSTER_DB (exported above), never from the command line.
-  # --prefetch 0: the demo's jobs take many seconds, so a claim round trip is nothing beside them, while a job
-  # prefetched behind a running one can wait at the end of the sweep as another slot idles.
   FOLDCLUSTER_THREADS_PER_SLOT=1 dotnet "$FC_DLL" node start --node-name "$name" --roles "$roles" --host 127.0.0.1 --port "$port" --seeds "$SEEDS" \
-    --slots cpu:1 --prefetch 0 --cache "$CACHE" --data-root "$DATA" --trainer real \
+    --slots cpu:1 --cache "$CACHE" --data-root "$DATA" --trainer real \
     >"$LOGS/$name.log" 2>&1 &
   NODE_PIDS+=($!)
   echo "node $name (roles $roles) on port $port, pid $!, log $LOGS/$name.log" >&2
