@@ -62,7 +62,7 @@ trap on_interrupt INT TERM
 ensure_dotnet
 ensure_system_packages
 ensure_mnist
-build_solution
+build_cli
 
 step "database"
 DB="$(fc db up)" || die "the embedded PostgreSQL did not start; see the message above and $STATE/pg/server.log"
