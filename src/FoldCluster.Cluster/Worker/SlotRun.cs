@@ -50,12 +50,13 @@ public sealed class SlotRun
     private volatile bool _inDatabaseCall;
     private Task _epochWrites = Task.CompletedTask;
     private readonly List<EpochReport> _unwritten = [];
-    private long _lastWriteTicks = DateTime.UtcNow.Ticks;
+    private long _lastWriteTicks;
 
     /// <summary>
-    /// Epochs are written as progress at most this often per attempt (the ones in between go with the next write, and
-    /// all of them with the result): a training epoch takes seconds and is written at once, while slots whose epochs
-    /// come many times a second do not load PostgreSQL with a statement each.
+    /// After an attempt's first epoch (written at once: the attempt is seen to advance), epochs are written as progress
+    /// at most this often (the ones in between go with the next write, and all of them with the result): a training
+    /// epoch takes seconds and is written at once, while slots whose epochs come many times a second do not load
+    /// PostgreSQL with a statement each.
     /// </summary>
     public static readonly TimeSpan ProgressWriteInterval = TimeSpan.FromSeconds(1);
 
@@ -188,7 +189,7 @@ public sealed class SlotRun
         }
         _unwritten.Add(epoch);
         var now = DateTime.UtcNow.Ticks;
-        if (now - _lastWriteTicks >= ProgressWriteInterval.Ticks)
+        if (_lastWriteTicks == 0 || now - _lastWriteTicks >= ProgressWriteInterval.Ticks)
         {
             _lastWriteTicks = now;
             _epochWrites = RecordEpochsAsync(_epochWrites, [.. _unwritten]);
