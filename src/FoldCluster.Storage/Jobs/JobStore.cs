@@ -217,10 +217,42 @@ public sealed class JobStore(NpgsqlDataSource dataSource) : IJobStore
         return current.ToHashSet();
     }
 
-    public Task<bool> RecordEpochAsync(long jobId, int attempt, EpochReport epoch, TimeSpan lease, CancellationToken ct)
+    public async Task<bool> RecordEpochAsync(long jobId, int attempt, EpochReport epoch, TimeSpan lease, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(epoch);
-        return RecordEpochsAsync(jobId, attempt, [epoch], lease, ct);
+        await using var connection = await Database.OpenAsync(dataSource, ct).ConfigureAwait(false);
+        // One round trip: the fenced lease renewal and the epoch row in one statement (the insert happens only when
+        // the update matched). Progress, not a result: its commit does not wait for the WAL flush (a crash of the
+        // server may forget the last epochs; the result stores every epoch again, durably, and the lease is renewed
+        // by the next heartbeat). on conflict: a retried call after a lost acknowledgement stores the epoch once.
+        var rows = await connection.ExecuteScalarAsync<int>(new CommandDefinition("""
+            begin;
+            set local synchronous_commit = off;
+            with renewed as (
+                update jobs
+                set lease_expires_at = now() + make_interval(secs => @leaseSeconds), stage = @Stage, epoch = @Epoch, epochs_planned = @EpochsPlanned
+                where job_id = @jobId and attempt = @attempt and state = 'running'
+                returning job_id
+            ), recorded as (
+                insert into epoch_metrics (job_id, attempt, stage, epoch, train_loss, val_loss, val_ua)
+                select job_id, @attempt, @Stage, @Epoch, @TrainLoss, @ValidationLoss, @ValidationUa from renewed
+                on conflict (job_id, attempt, stage, epoch) do nothing
+            )
+            select count(*)::int from renewed;
+            commit;
+            """, new
+        {
+            jobId,
+            attempt,
+            leaseSeconds = lease.TotalSeconds,
+            Stage = (short)epoch.Stage,
+            epoch.Epoch,
+            epoch.EpochsPlanned,
+            epoch.TrainLoss,
+            epoch.ValidationLoss,
+            epoch.ValidationUa,
+        }, cancellationToken: ct)).ConfigureAwait(false);
+        return rows == 1;
     }
 
     public async Task<bool> RecordEpochsAsync(long jobId, int attempt, IReadOnlyList<EpochReport> epochs, TimeSpan lease, CancellationToken ct)
@@ -230,12 +262,13 @@ public sealed class JobStore(NpgsqlDataSource dataSource) : IJobStore
         {
             throw new ArgumentException("at least one epoch is needed", nameof(epochs));
         }
+        if (epochs.Count == 1)
+        {
+            return await RecordEpochAsync(jobId, attempt, epochs[0], lease, ct).ConfigureAwait(false);
+        }
         var last = epochs[^1];
         await using var connection = await Database.OpenAsync(dataSource, ct).ConfigureAwait(false);
-        // One round trip: the fenced lease renewal and the epoch rows in one statement (the inserts happen only when
-        // the update matched). Progress, not a result: its commit does not wait for the WAL flush (a crash of the
-        // server may forget the last epochs; the result stores every epoch again, durably, and the lease is renewed
-        // by the next heartbeat). on conflict: a retried call after a lost acknowledgement stores each epoch once.
+        // As RecordEpochAsync: one round trip, fenced by the update, progress without waiting for the WAL flush.
         var rows = await connection.ExecuteScalarAsync<int>(new CommandDefinition("""
             begin;
             set local synchronous_commit = off;
