@@ -68,15 +68,13 @@ ensure_dotnet() {
   command -v dotnet >/dev/null || die ".NET SDK 10 (dotnet) is required: https://dotnet.microsoft.com/download" 2
 }
 
-# The command-line program and the libraries it uses (what the demo and scripts/foldcluster run; not the tests).
-build_cli() {
-  step "building the foldcluster command ($FC_CONFIGURATION)"
-  dotnet build "$FC_ROOT/src/FoldCluster.Cli/FoldCluster.Cli.csproj" -c "$FC_CONFIGURATION" -nologo -v:minimal -clp:NoSummary >&2 \
-    || die "build failed"
+# dotnet build of one project or solution: build_target PATH WHAT
+build_target() {
+  step "building $2 ($FC_CONFIGURATION)"
+  dotnet build "$1" -c "$FC_CONFIGURATION" -nologo -v:minimal -clp:NoSummary >&2 || die "build failed"
 }
 
-build_solution() {
-  step "building FoldCluster.sln ($FC_CONFIGURATION)"
-  dotnet build "$FC_ROOT/FoldCluster.sln" -c "$FC_CONFIGURATION" -nologo -v:minimal -clp:NoSummary >&2 \
-    || die "build failed"
-}
+# The command-line program and the libraries it uses (what the demo and scripts/foldcluster run; not the tests).
+build_cli() { build_target "$FC_ROOT/src/FoldCluster.Cli/FoldCluster.Cli.csproj" "the foldcluster command"; }
+
+build_solution() { build_target "$FC_ROOT/FoldCluster.sln" "FoldCluster.sln"; }
