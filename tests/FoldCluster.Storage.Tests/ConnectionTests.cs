@@ -79,6 +79,43 @@ public class ConnectionTests
     }
 
     [Fact]
+    public async Task A_process_keeps_at_most_the_default_pool_of_sessions_and_a_further_open_waits_for_one()
+    {
+        await using var db = await TestDatabase.CreateAsync(migrate: false);
+        await using var pool = Database.CreateDataSource(db.ConnectionString, "pool-test");
+        var open = new List<Npgsql.NpgsqlConnection>();
+        for (var i = 0; i < Database.DefaultMaxPoolSize; i++)
+        {
+            open.Add(await Database.OpenAsync(pool));
+        }
+        var waiting = Database.OpenAsync(pool);
+        await Task.Delay(500);
+        Assert.False(waiting.IsCompleted);
+        Assert.Equal(Database.DefaultMaxPoolSize, await open[0].ExecuteScalarAsync<int>(
+            "select count(*)::int from pg_stat_activity where application_name = 'pool-test'"));
+
+        await open[^1].DisposeAsync();
+        await using var next = await waiting.WaitAsync(TimeSpan.FromSeconds(5));
+        Assert.Equal(System.Data.ConnectionState.Open, next.State);
+        foreach (var c in open.Take(open.Count - 1))
+        {
+            await c.DisposeAsync();
+        }
+
+        // A pool size in the connection string wins.
+        await using var wide = Database.CreateDataSource(db.ConnectionString + ";Maximum Pool Size=40", "pool-test-wide");
+        Assert.Equal(40, new Npgsql.NpgsqlConnectionStringBuilder(wide.ConnectionString).MaxPoolSize);
+    }
+
+    [Fact]
+    public void A_server_out_of_sessions_is_a_failure_worth_retrying()
+    {
+        var full = new Npgsql.PostgresException("sorry, too many clients already", "FATAL", "FATAL", "53300");
+        Assert.True(Database.IsConnectionFailure(full));
+        Assert.False(Database.IsConnectionFailure(new Npgsql.PostgresException("duplicate key", "ERROR", "ERROR", "23505")));
+    }
+
+    [Fact]
     public async Task A_transaction_left_idle_is_aborted_and_its_row_lock_released()
     {
         await using var db = await TestDatabase.CreateAsync(migrate: false);

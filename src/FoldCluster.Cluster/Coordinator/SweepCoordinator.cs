@@ -231,7 +231,7 @@ public sealed class SweepCoordinator : ReceiveActor, IWithTimers
         }
         // One token per request: a batch retried after its reply was lost gets the jobs the first try claimed.
         var now = Stopwatch.GetTimestamp();
-        _pendingClaims.Enqueue(new PendingClaim(new ClaimRequest(m.WorkerId, m.Slot, Guid.NewGuid()), now, now));
+        _pendingClaims.Enqueue(new PendingClaim(new ClaimRequest(m.WorkerId, m.Slot, Guid.NewGuid(), m.Ahead), now, now));
         ClaimPending();
     }
 
@@ -257,8 +257,10 @@ public sealed class SweepCoordinator : ReceiveActor, IWithTimers
                 return;
             }
             _claimBatchesInFlight++;
-            var (requests, lease) = (batch.Select(p => p.Request).ToArray(), _settings.Lease);
-            _db.RunAsync("claim jobs", ct => _store.ClaimBatchAsync(requests, lease, ct), _stopping.Token)
+            // Ahead (prefetch) requests only take jobs beyond one per registered slot: the last jobs of a sweep go to
+            // slots that are free, not behind a running job while another slot idles.
+            var (requests, lease, reserve) = (batch.Select(p => p.Request).ToArray(), _settings.Lease, _workers.TotalSlots);
+            _db.RunAsync("claim jobs", ct => _store.ClaimBatchAsync(requests, lease, ct, reserve), _stopping.Token)
                 .PipeTo(Self,
                     success: jobs => new ClaimBatchCompleted(batch, jobs, null),
                     failure: e => new ClaimBatchCompleted(batch, [], e.Message));
@@ -292,7 +294,7 @@ public sealed class SweepCoordinator : ReceiveActor, IWithTimers
     private void OnClaimCompleted(PendingClaim claim, ClaimedJob? job, string? error)
     {
         var (workerId, slot) = (claim.Request.Worker, claim.Request.Slot);
-        if (job is null && error is null && _workers.TryGet(workerId, out _) && Stopwatch.GetElapsedTime(claim.Asked) < ParkFor)
+        if (job is null && error is null && !claim.Request.Ahead && _workers.TryGet(workerId, out _) && Stopwatch.GetElapsedTime(claim.Asked) < ParkFor)
         {
             // Nothing queued now: ask again with the other parked requests shortly (a new token: this one is spent).
             if (_parked.Count == 0)

@@ -95,11 +95,20 @@ public sealed class LocalCluster : IDisposable
         args.AddRange(extraArgs ?? []);
         var node = NodeProcess.StartWithEvents(_dll, name, args, events,
             // Through the environment, not the command line: other users can read command lines in /proc.
-            environment: new Dictionary<string, string> { [ConnectionResolver.EnvironmentVariable] = connectionString ?? ConnectionString },
+            environment: new Dictionary<string, string>
+            {
+                [ConnectionResolver.EnvironmentVariable] = connectionString ?? ConnectionString,
+                // Several node processes share this machine's cores: a thread pool that spins while waiting for work
+                // takes CPU the other processes need (measured: a third less idle CPU with 8 nodes of 32 slots).
+                [SpinLimitVariable] = "0",
+            },
             echo: _echo);
         _nodes.Add(node);
         return node;
     }
+
+    /// <summary>The .NET thread pool's spin limit before a worker thread sleeps (0: sleep at once).</summary>
+    public const string SpinLimitVariable = "DOTNET_ThreadPool_UnfairSemaphoreSpinLimit";
 
     /// <summary>The events of every node started so far, node by node.</summary>
     public IReadOnlyList<NodeEvent> Events => _nodes.SelectMany(n => n.Events).ToArray();

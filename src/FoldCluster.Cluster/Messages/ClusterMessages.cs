@@ -21,8 +21,11 @@ public sealed record RegisterWorker(string WorkerId, string NodeName, IReadOnlyL
 /// <summary>Coordinator -> worker: registration seen. A new incarnation tells the worker the coordinator moved.</summary>
 public sealed record WorkerRegistered(string CoordinatorIncarnation) : IClusterMessage;
 
-/// <summary>Worker -> coordinator: this slot is idle and wants a job.</summary>
-public sealed record RequestWork(string WorkerId, string Slot) : IClusterMessage;
+/// <summary>
+/// Worker -> coordinator: this slot wants a job. Ahead: the slot is busy and asks for its next one in advance
+/// (prefetch); the coordinator serves idle slots first and ahead requests only while the queue is long.
+/// </summary>
+public sealed record RequestWork(string WorkerId, string Slot, bool Ahead = false) : IClusterMessage;
 
 /// <summary>Coordinator -> worker: a job claimed in PostgreSQL for this slot, with its fencing attempt number.</summary>
 public sealed record JobAssigned(

@@ -205,7 +205,7 @@ public sealed class NodeWorker : ReceiveActor, IWithTimers
             if (due)
             {
                 slot.RequestedAt = now;
-                _coordinator.Tell(new RequestWork(_setup.WorkerId, name));
+                _coordinator.Tell(new RequestWork(_setup.WorkerId, name, Ahead: slot.Run is not null || slot.Prefetched.Count > 0));
             }
         }
     }

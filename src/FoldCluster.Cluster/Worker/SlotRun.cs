@@ -30,8 +30,8 @@ public sealed record SlotProgress(string Slot, long JobId, int Attempt, EpochRep
 /// One attempt of one job on one slot, on its own dedicated thread (TorchSharp dispose scopes are thread-bound;
 /// DESIGN.md section 8). The thread talks to PostgreSQL directly (blocking is fine on an owned thread) and tells
 /// the worker actor what happened; it never touches actor state. Epochs are recorded beside the training, in order,
-/// not in its way: an epoch found fenced off stops the attempt, and the result is stored only after every epoch
-/// write ended (the result carries all epochs anyway).
+/// not in its way, at most one write per <see cref="ProgressWriteInterval"/>: an epoch found fenced off stops the
+/// attempt, and the result is stored only after every epoch write ended (the result carries all epochs anyway).
 /// </summary>
 public sealed class SlotRun
 {
@@ -49,6 +49,16 @@ public sealed class SlotRun
     private long _lastAdvanceTicks = DateTime.UtcNow.Ticks;
     private volatile bool _inDatabaseCall;
     private Task _epochWrites = Task.CompletedTask;
+    private readonly List<EpochReport> _unwritten = [];
+    private long _lastWriteTicks;
+
+    /// <summary>
+    /// After an attempt's first epoch (written at once: the attempt is seen to advance), epochs are written as progress
+    /// at most this often (the ones in between go with the next write, and all of them with the result): a training
+    /// epoch takes seconds and is written at once, while slots whose epochs come many times a second do not load
+    /// PostgreSQL with a statement each.
+    /// </summary>
+    public static readonly TimeSpan ProgressWriteInterval = TimeSpan.FromSeconds(1);
 
     public SlotRun(string slot, long jobId, int attempt, JobRequest request, IJobTrainer trainer, IJobStore store, RetryingCalls db,
         TimeSpan lease, IActorRef worker, CancellationToken abort)
@@ -177,11 +187,18 @@ public sealed class SlotRun
         {
             _epochWrites.GetAwaiter().GetResult();
         }
-        _epochWrites = RecordEpochAsync(_epochWrites, epoch);
+        _unwritten.Add(epoch);
+        var now = DateTime.UtcNow.Ticks;
+        if (_lastWriteTicks == 0 || now - _lastWriteTicks >= ProgressWriteInterval.Ticks)
+        {
+            _lastWriteTicks = now;
+            _epochWrites = RecordEpochsAsync(_epochWrites, [.. _unwritten]);
+            _unwritten.Clear();
+        }
         _cancel.Token.ThrowIfCancellationRequested();
     }
 
-    private async Task RecordEpochAsync(Task previous, EpochReport epoch)
+    private async Task RecordEpochsAsync(Task previous, IReadOnlyList<EpochReport> epochs)
     {
         await previous.ConfigureAwait(false);
         if (_cancel.IsCancellationRequested)
@@ -191,7 +208,7 @@ public sealed class SlotRun
         _inDatabaseCall = true;
         try
         {
-            var current = await _db.RunAsync($"record an epoch of job {JobId}", ct => _store.RecordEpochAsync(JobId, Attempt, epoch, _lease, ct), _abort)
+            var current = await _db.RunAsync($"record an epoch of job {JobId}", ct => _store.RecordEpochsAsync(JobId, Attempt, epochs, _lease, ct), _abort)
                 .ConfigureAwait(false);
             if (!current)
             {

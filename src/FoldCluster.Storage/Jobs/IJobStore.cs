@@ -16,8 +16,11 @@ public sealed record ClaimedJob(
 /// <summary>A job that PostgreSQL says is running (used when a coordinator rebuilds its state).</summary>
 public sealed record RunningJob(long JobId, int Attempt, string Worker, string Slot, DateTime LeaseExpiresUtc);
 
-/// <summary>One slot's request for a job; the token makes a retried claim return what the first try claimed.</summary>
-public sealed record ClaimRequest(string Worker, string Slot, Guid Token);
+/// <summary>
+/// One slot's request for a job; the token makes a retried claim return what the first try claimed. Ahead: the slot
+/// is busy and asks for its next job in advance (prefetch); idle slots' requests come first.
+/// </summary>
+public sealed record ClaimRequest(string Worker, string Slot, Guid Token, bool Ahead = false);
 
 /// <summary>One attempt whose lease a worker's heartbeat renews, with the stage/epoch it reached (null: unchanged).</summary>
 public sealed record LeaseRenewal(long JobId, int Attempt, int? Stage, int? Epoch);
@@ -53,9 +56,11 @@ public interface IJobStore
     /// Several claims in one database round trip: answer i is the job claimed for request i, or null when the queue
     /// ran dry. Each job is handed out to one request only and fenced like a single claim (its own attempt and
     /// lease); repeating the batch with the same tokens (a retry after a lost reply) returns what the first try
-    /// claimed and claims nothing new.
+    /// claimed and claims nothing new. Idle requests (not <see cref="ClaimRequest.Ahead"/>) are served first; ahead
+    /// requests only from the queue beyond <paramref name="reserve"/> jobs, so that near the end of a sweep its last
+    /// jobs go to slots that are free, not behind running jobs.
     /// </summary>
-    Task<IReadOnlyList<ClaimedJob?>> ClaimBatchAsync(IReadOnlyList<ClaimRequest> requests, TimeSpan lease, CancellationToken ct);
+    Task<IReadOnlyList<ClaimedJob?>> ClaimBatchAsync(IReadOnlyList<ClaimRequest> requests, TimeSpan lease, CancellationToken ct, int reserve = 0);
 
     /// <summary>
     /// A worker's heartbeat for all its attempts in one statement: extends each current attempt's lease and records
@@ -68,6 +73,12 @@ public interface IJobStore
 
     /// <summary>Stores one epoch's metrics and renews the lease. False when the attempt is not current (nothing stored).</summary>
     Task<bool> RecordEpochAsync(long jobId, int attempt, EpochReport epoch, TimeSpan lease, CancellationToken ct);
+
+    /// <summary>
+    /// The same for several epochs of one attempt in one statement (in order; the job row shows the last). False when
+    /// the attempt is not current (nothing stored).
+    /// </summary>
+    Task<bool> RecordEpochsAsync(long jobId, int attempt, IReadOnlyList<EpochReport> epochs, TimeSpan lease, CancellationToken ct);
 
     /// <summary>Stores the result (metrics, confusion, predictions) only if the attempt is still current; else rejects it.</summary>
     Task<StoreResultOutcome> StoreResultAsync(long jobId, int attempt, TrainingOutcome outcome, CancellationToken ct);

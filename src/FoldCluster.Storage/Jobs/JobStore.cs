@@ -18,6 +18,12 @@ public sealed class JobStore(NpgsqlDataSource dataSource) : IJobStore
     /// <summary>A sweep's spec never changes after submission, so its parsed form is cached per sweep id.</summary>
     private readonly ConcurrentDictionary<long, SweepSpec> _specs = new();
 
+    /// <summary>
+    /// What a claimed job's trainer receives besides its key, per sweep, dataset and fold: computing it walks the
+    /// sweep's whole grid (the dataset's utterance set), which per claim made a claim's cost grow with the sweep.
+    /// </summary>
+    private readonly ConcurrentDictionary<(long SweepId, string Dataset, string Extractor, int Fold), IReadOnlyDictionary<string, string>> _overrides = new();
+
     private sealed record JobState(string State, int Attempt);
 
     private sealed record ClaimRow(
@@ -30,8 +36,9 @@ public sealed class JobStore(NpgsqlDataSource dataSource) : IJobStore
     public async Task<ClaimedJob?> ClaimNextAsync(string worker, string slot, TimeSpan lease, Guid claimToken, CancellationToken ct) =>
         (await ClaimBatchAsync([new ClaimRequest(worker, slot, claimToken)], lease, ct).ConfigureAwait(false))[0];
 
-    public async Task<IReadOnlyList<ClaimedJob?>> ClaimBatchAsync(IReadOnlyList<ClaimRequest> requests, TimeSpan lease, CancellationToken ct)
+    public async Task<IReadOnlyList<ClaimedJob?>> ClaimBatchAsync(IReadOnlyList<ClaimRequest> requests, TimeSpan lease, CancellationToken ct, int reserve = 0)
     {
+        ArgumentOutOfRangeException.ThrowIfNegative(reserve);
         ArgumentNullException.ThrowIfNull(requests);
         foreach (var r in requests)
         {
@@ -48,7 +55,7 @@ public sealed class JobStore(NpgsqlDataSource dataSource) : IJobStore
         while (open.Count > 0)
         {
             await using var connection = await Database.OpenAsync(dataSource, ct).ConfigureAwait(false);
-            var rows = await ClaimRowsAsync(connection, [.. open.Select(i => requests[i] with { Token = tokens[i] })], lease, ct).ConfigureAwait(false);
+            var rows = await ClaimRowsAsync(connection, [.. open.Select(i => requests[i] with { Token = tokens[i] })], lease, reserve, ct).ConfigureAwait(false);
             var unusable = new List<int>();
             foreach (var row in rows)
             {
@@ -67,8 +74,9 @@ public sealed class JobStore(NpgsqlDataSource dataSource) : IJobStore
                     unusable.Add(index);
                     continue;
                 }
+                var overrides = _overrides.GetOrAdd((row.SweepId, key.Dataset, key.Extractor, key.Fold), _ => spec!.OverridesFor(dataset, key));
                 jobs[index] = new ClaimedJob(row.JobId, row.Attempt, row.SweepId, row.SweepName, key, dataset.ToSource(),
-                    spec!.OverridesFor(dataset, key), DateTime.SpecifyKind(row.LeaseExpiresAt, DateTimeKind.Utc));
+                    overrides, DateTime.SpecifyKind(row.LeaseExpiresAt, DateTimeKind.Utc));
             }
             // A request whose job could not be used asks again under a new token (its old one names the failed attempt).
             foreach (var i in unusable)
@@ -86,22 +94,32 @@ public sealed class JobStore(NpgsqlDataSource dataSource) : IJobStore
     /// claim token. Tokens seen before mean this is a retry of a batch whose reply was lost (a batch is all or nothing):
     /// it hands out the attempts that batch produced (those still running there) and claims nothing new.
     /// skip locked: concurrent claimers each take different rows instead of queueing behind one lock.
+    /// Idle requests rank first; ahead requests get jobs only from the queue beyond @reserve (counted up to what
+    /// matters, through the partial index of queued jobs, so the count stays cheap on a long queue).
     /// Row N answers the N-th request (1-based); requests without a row got no job.
     /// </summary>
-    private static async Task<IReadOnlyList<ClaimRow>> ClaimRowsAsync(NpgsqlConnection connection, IReadOnlyList<ClaimRequest> requests, TimeSpan lease, CancellationToken ct)
+    private static async Task<IReadOnlyList<ClaimRow>> ClaimRowsAsync(NpgsqlConnection connection, IReadOnlyList<ClaimRequest> requests, TimeSpan lease,
+        int reserve, CancellationToken ct)
     {
         var rows = await connection.QueryAsync<ClaimRow>(new CommandDefinition("""
             with req as (
-                select r.worker, r.slot, r.token, r.n
-                from unnest(@workers::text[], @slots::text[], @tokens::uuid[]) with ordinality as r(worker, slot, token, n)
+                select r.worker, r.slot, r.token, r.ahead, r.n, row_number() over (order by r.ahead, r.n) as rank
+                from unnest(@workers::text[], @slots::text[], @tokens::uuid[], @ahead::boolean[]) with ordinality as r(worker, slot, token, ahead, n)
             ), earlier as (
                 select a.job_id, a.attempt, a.claim_token from job_attempts a where a.claim_token = any(@tokens)
+            ), wanted as (
+                select count(*) filter (where not ahead) as idle, count(*) filter (where ahead) as ahead from req
+            ), queued as (
+                select count(*) as n from (
+                    select 1 from jobs j join sweeps s on s.sweep_id = j.sweep_id
+                    where j.state = 'queued' and s.state = 'active'
+                    limit @reserve + @count) q
             ), picked as (
                 select j.job_id
                 from jobs j join sweeps s on s.sweep_id = j.sweep_id
                 where j.state = 'queued' and s.state = 'active' and not exists (select 1 from earlier)
                 order by j.job_id
-                limit @count
+                limit (select w.idle + greatest(0, least(w.ahead, q.n - w.idle - @reserve)) from wanted w, queued q)
                 for update of j skip locked
             ), next as (
                 select job_id, row_number() over (order by job_id) as n from picked
@@ -110,7 +128,7 @@ public sealed class JobStore(NpgsqlDataSource dataSource) : IJobStore
                 set state = 'running', attempt = j.attempt + 1, worker = req.worker, slot = req.slot,
                     lease_expires_at = now() + make_interval(secs => @leaseSeconds), stage = null, epoch = null,
                     epochs_planned = null, error = null, started_at = now(), finished_at = null
-                from next join req on req.n = next.n
+                from next join req on req.rank = next.n
                 where j.job_id = next.job_id
                 returning j.*, req.token, req.n
             ), attempt as (
@@ -133,7 +151,9 @@ public sealed class JobStore(NpgsqlDataSource dataSource) : IJobStore
             workers = requests.Select(r => r.Worker).ToArray(),
             slots = requests.Select(r => r.Slot).ToArray(),
             tokens = requests.Select(r => r.Token).ToArray(),
+            ahead = requests.Select(r => r.Ahead).ToArray(),
             count = requests.Count,
+            reserve,
             leaseSeconds = lease.TotalSeconds,
         }, cancellationToken: ct)).ConfigureAwait(false);
         return [.. rows];
@@ -197,25 +217,37 @@ public sealed class JobStore(NpgsqlDataSource dataSource) : IJobStore
         return current.ToHashSet();
     }
 
-    public async Task<bool> RecordEpochAsync(long jobId, int attempt, EpochReport epoch, TimeSpan lease, CancellationToken ct)
+    public Task<bool> RecordEpochAsync(long jobId, int attempt, EpochReport epoch, TimeSpan lease, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(epoch);
+        return RecordEpochsAsync(jobId, attempt, [epoch], lease, ct);
+    }
+
+    public async Task<bool> RecordEpochsAsync(long jobId, int attempt, IReadOnlyList<EpochReport> epochs, TimeSpan lease, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(epochs);
+        if (epochs.Count == 0)
+        {
+            throw new ArgumentException("at least one epoch is needed", nameof(epochs));
+        }
+        var last = epochs[^1];
         await using var connection = await Database.OpenAsync(dataSource, ct).ConfigureAwait(false);
-        // One round trip: the fenced lease renewal and the epoch row in one statement (the insert happens only when
+        // One round trip: the fenced lease renewal and the epoch rows in one statement (the inserts happen only when
         // the update matched). Progress, not a result: its commit does not wait for the WAL flush (a crash of the
         // server may forget the last epochs; the result stores every epoch again, durably, and the lease is renewed
-        // by the next heartbeat). on conflict: a retried call after a lost acknowledgement stores the epoch once.
+        // by the next heartbeat). on conflict: a retried call after a lost acknowledgement stores each epoch once.
         var rows = await connection.ExecuteScalarAsync<int>(new CommandDefinition("""
             begin;
             set local synchronous_commit = off;
             with renewed as (
                 update jobs
-                set lease_expires_at = now() + make_interval(secs => @leaseSeconds), stage = @Stage, epoch = @Epoch, epochs_planned = @EpochsPlanned
+                set lease_expires_at = now() + make_interval(secs => @leaseSeconds), stage = @stage, epoch = @epoch, epochs_planned = @planned
                 where job_id = @jobId and attempt = @attempt and state = 'running'
                 returning job_id
             ), recorded as (
                 insert into epoch_metrics (job_id, attempt, stage, epoch, train_loss, val_loss, val_ua)
-                select job_id, @attempt, @Stage, @Epoch, @TrainLoss, @ValidationLoss, @ValidationUa from renewed
+                select r.job_id, @attempt, e.stage, e.epoch, e.train_loss, e.val_loss, e.val_ua
+                from renewed r, unnest(@stages, @epochs, @trainLosses, @valLosses, @valUas) as e(stage, epoch, train_loss, val_loss, val_ua)
                 on conflict (job_id, attempt, stage, epoch) do nothing
             )
             select count(*)::int from renewed;
@@ -225,12 +257,14 @@ public sealed class JobStore(NpgsqlDataSource dataSource) : IJobStore
             jobId,
             attempt,
             leaseSeconds = lease.TotalSeconds,
-            Stage = (short)epoch.Stage,
-            epoch.Epoch,
-            epoch.EpochsPlanned,
-            epoch.TrainLoss,
-            epoch.ValidationLoss,
-            epoch.ValidationUa,
+            stage = (short)last.Stage,
+            epoch = last.Epoch,
+            planned = last.EpochsPlanned,
+            stages = epochs.Select(e => (short)e.Stage).ToArray(),
+            epochs = epochs.Select(e => e.Epoch).ToArray(),
+            trainLosses = epochs.Select(e => e.TrainLoss).ToArray(),
+            valLosses = epochs.Select(e => e.ValidationLoss).ToArray(),
+            valUas = epochs.Select(e => e.ValidationUa).ToArray(),
         }, cancellationToken: ct)).ConfigureAwait(false);
         return rows == 1;
     }
@@ -244,13 +278,83 @@ public sealed class JobStore(NpgsqlDataSource dataSource) : IJobStore
 
         await using var connection = await Database.OpenAsync(dataSource, ct).ConfigureAwait(false);
         await using var transaction = await connection.BeginTransactionAsync(ct).ConfigureAwait(false);
-        // Lock the job row: the fencing check and the writes below see one state.
-        var current = await connection.QuerySingleOrDefaultAsync<JobState>(new CommandDefinition(
-            "select state, attempt from jobs where job_id = @jobId for update", new { jobId }, transaction, cancellationToken: ct)).ConfigureAwait(false);
-        if (current is null)
+        // One round trip for the whole result (Npgsql sends the statements together): the first locks the job row, so
+        // the fencing check and the writes see one state; every write names the attempt and runs only while it is the
+        // job's current running attempt, so a stale attempt's statements change nothing.
+        const string Current = "exists (select 1 from jobs where job_id = @jobId and attempt = @attempt and state = 'running')";
+        var sql = new System.Text.StringBuilder($"""
+            select state || ' ' || attempt from jobs where job_id = @jobId for update;
+            insert into results (job_id, attempt, ua, wa, macro_f1, weighted_f1, confusion, best_epoch, seconds)
+            select @jobId, @attempt, @Ua, @Wa, @MacroF1, @WeightedF1, @confusion, @BestEpoch, @Seconds where {Current};
+            """);
+        if (outcome.Predictions.Count > 0)
         {
-            throw new InvalidOperationException($"job {jobId} does not exist");
+            sql.Append($"""
+
+                insert into predictions (job_id, utterance_id, true_label, predicted)
+                select @jobId, p.utterance_id, p.true_label, p.predicted
+                from unnest(@predictionIds::text[], @predictionTruths::smallint[], @predictionLabels::smallint[]) as p(utterance_id, true_label, predicted)
+                where {Current};
+                """);
         }
+        if (outcome.Epochs.Count > 0)
+        {
+            // Progress writes may have been skipped or lost on the way; the outcome carries every epoch, stored once.
+            sql.Append($"""
+
+                insert into epoch_metrics (job_id, attempt, stage, epoch, train_loss, val_loss, val_ua)
+                select @jobId, @attempt, e.stage, e.epoch, e.train_loss, e.val_loss, e.val_ua
+                from unnest(@stages, @epochs, @trainLosses, @valLosses, @valUas) as e(stage, epoch, train_loss, val_loss, val_ua)
+                where {Current}
+                on conflict (job_id, attempt, stage, epoch) do nothing;
+                """);
+        }
+        var provenance = outcome.Provenance;
+        if (provenance is not null)
+        {
+            sql.Append($"""
+
+                {ResultProvenanceRows.InsertSelect} where {Current};
+                """);
+        }
+        sql.Append("""
+
+            update jobs set state = 'succeeded', finished_at = now(), lease_expires_at = null, error = null
+            where job_id = @jobId and attempt = @attempt and state = 'running';
+            update job_attempts set outcome = 'succeeded', ended_at = now()
+            where job_id = @jobId and attempt = @attempt
+              and exists (select 1 from jobs where job_id = @jobId and attempt = @attempt and state = 'succeeded');
+            """);
+        var parameters = new DynamicParameters(new
+        {
+            jobId,
+            attempt,
+            outcome.Test.Ua,
+            outcome.Test.Wa,
+            outcome.Test.MacroF1,
+            outcome.Test.WeightedF1,
+            confusion,
+            outcome.BestEpoch,
+            outcome.Seconds,
+            predictionIds = outcome.Predictions.Select(p => p.UtteranceId).ToArray(),
+            predictionTruths = outcome.Predictions.Select(p => (short)p.True).ToArray(),
+            predictionLabels = outcome.Predictions.Select(p => (short)p.Predicted).ToArray(),
+            stages = outcome.Epochs.Select(e => (short)e.Stage).ToArray(),
+            epochs = outcome.Epochs.Select(e => e.Epoch).ToArray(),
+            trainLosses = outcome.Epochs.Select(e => e.TrainLoss).ToArray(),
+            valLosses = outcome.Epochs.Select(e => e.ValidationLoss).ToArray(),
+            valUas = outcome.Epochs.Select(e => e.ValidationUa).ToArray(),
+        });
+        if (provenance is not null)
+        {
+            ResultProvenanceRows.AddParameters(parameters, provenance);
+        }
+        // The first statement's row answers; an error of any later statement is thrown here too (Npgsql reads every
+        // statement's reply before it returns) and the transaction stores nothing.
+        var row = await connection.ExecuteScalarAsync<string?>(new CommandDefinition(sql.ToString(), parameters, transaction, cancellationToken: ct)).ConfigureAwait(false)
+            ?? throw new InvalidOperationException($"job {jobId} does not exist");
+        var parts = row.Split(' ');
+        var current = new JobState(parts[0], int.Parse(parts[1], System.Globalization.CultureInfo.InvariantCulture));
         if (current.State != "running" || current.Attempt != attempt)
         {
             var storedAttempt = await connection.QuerySingleOrDefaultAsync<int?>(new CommandDefinition(
@@ -276,71 +380,8 @@ public sealed class JobStore(NpgsqlDataSource dataSource) : IJobStore
             return StoreResultOutcome.RejectedStale;
         }
 
-        await connection.ExecuteAsync(new CommandDefinition("""
-            insert into results (job_id, attempt, ua, wa, macro_f1, weighted_f1, confusion, best_epoch, seconds)
-            values (@jobId, @attempt, @Ua, @Wa, @MacroF1, @WeightedF1, @confusion, @BestEpoch, @Seconds)
-            """, new
-        {
-            jobId,
-            attempt,
-            outcome.Test.Ua,
-            outcome.Test.Wa,
-            outcome.Test.MacroF1,
-            outcome.Test.WeightedF1,
-            confusion,
-            outcome.BestEpoch,
-            outcome.Seconds,
-        }, transaction, cancellationToken: ct)).ConfigureAwait(false);
-
-        if (outcome.Predictions.Count > 0)
-        {
-            await using var import = await connection.BeginBinaryImportAsync(
-                "copy predictions (job_id, utterance_id, true_label, predicted) from stdin (format binary)", ct).ConfigureAwait(false);
-            foreach (var p in outcome.Predictions)
-            {
-                await import.StartRowAsync(ct).ConfigureAwait(false);
-                await import.WriteAsync(jobId, NpgsqlDbType.Bigint, ct).ConfigureAwait(false);
-                await import.WriteAsync(p.UtteranceId, NpgsqlDbType.Text, ct).ConfigureAwait(false);
-                await import.WriteAsync((short)p.True, NpgsqlDbType.Smallint, ct).ConfigureAwait(false);
-                await import.WriteAsync((short)p.Predicted, NpgsqlDbType.Smallint, ct).ConfigureAwait(false);
-            }
-            await import.CompleteAsync(ct).ConfigureAwait(false);
-        }
-
-        // Stored features travel with the result: same transaction, same fencing check above.
+        // Stored features travel with the result: same transaction, after the fencing check above (binary COPY).
         await Features.FeatureVectorStore.WriteAsync(connection, jobId, outcome.Features, ct).ConfigureAwait(false);
-
-        if (outcome.Epochs.Count > 0)
-        {
-            // Progress messages may have been lost on the way; the outcome carries every epoch, stored once.
-            await connection.ExecuteAsync(new CommandDefinition("""
-                insert into epoch_metrics (job_id, attempt, stage, epoch, train_loss, val_loss, val_ua)
-                select @jobId, @attempt, e.stage, e.epoch, e.train_loss, e.val_loss, e.val_ua
-                from unnest(@stages, @epochs, @trainLosses, @valLosses, @valUas) as e(stage, epoch, train_loss, val_loss, val_ua)
-                on conflict (job_id, attempt, stage, epoch) do nothing
-                """, new
-            {
-                jobId,
-                attempt,
-                stages = outcome.Epochs.Select(e => (short)e.Stage).ToArray(),
-                epochs = outcome.Epochs.Select(e => e.Epoch).ToArray(),
-                trainLosses = outcome.Epochs.Select(e => e.TrainLoss).ToArray(),
-                valLosses = outcome.Epochs.Select(e => e.ValidationLoss).ToArray(),
-                valUas = outcome.Epochs.Select(e => e.ValidationUa).ToArray(),
-            }, transaction, cancellationToken: ct)).ConfigureAwait(false);
-        }
-
-        if (outcome.Provenance is { } provenance)
-        {
-            await ResultProvenanceRows.InsertAsync(connection, transaction, jobId, provenance, ct).ConfigureAwait(false);
-        }
-
-        await connection.ExecuteAsync(new CommandDefinition("""
-            update jobs set state = 'succeeded', finished_at = now(), lease_expires_at = null, error = null
-            where job_id = @jobId;
-            update job_attempts set outcome = 'succeeded', ended_at = now()
-            where job_id = @jobId and attempt = @attempt;
-            """, new { jobId, attempt }, transaction, cancellationToken: ct)).ConfigureAwait(false);
         await transaction.CommitAsync(ct).ConfigureAwait(false);
         return StoreResultOutcome.Stored;
     }

@@ -85,8 +85,9 @@ public sealed class PrefetchTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.Equal(8, await sweeps.CancelAsync("prefetch-cancelled"));
 
         // The slots give up both the running and the prefetched attempts: a new sweep gets all four places on the
-        // same two slots long before the 30 s jobs of the cancelled one could have ended.
-        var next = await sweeps.SubmitAsync(SimulatedSweep.Spec("after-cancel", 4), "test");
+        // same two slots long before the 30 s jobs of the cancelled one could have ended (six jobs: prefetch leaves the
+        // last one per slot in the queue for slots that come free).
+        var next = await sweeps.SubmitAsync(SimulatedSweep.Spec("after-cancel", 6), "test");
         WaitUntil(() => Running(next.SweepId) == (4, 1), TimeSpan.FromSeconds(20), cluster, "the new sweep's jobs on the released slots");
 
         await using var c = await _db.DataSource.OpenConnectionAsync();
@@ -99,6 +100,6 @@ public sealed class PrefetchTests(ITestOutputHelper output) : IAsyncLifetime
             select coalesce(a.outcome, 'open'), count(*)::int from job_attempts a join jobs j using (job_id)
             where j.sweep_id = @SweepId group by a.outcome
             """, new { cancelled.SweepId })).ToArray());
-        Assert.Equal(4, await sweeps.CancelAsync("after-cancel"));
+        Assert.Equal(6, await sweeps.CancelAsync("after-cancel"));
     }
 }

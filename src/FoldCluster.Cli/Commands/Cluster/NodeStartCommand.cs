@@ -102,6 +102,10 @@ public sealed class NodeStartCommand : Command<NodeStartSettings>
             Console.Out.WriteLine(NetworkPolicy.Render(ClusterConfigBuilder.Effective(options)));
             return ExitCodes.Success;
         }
+        // Every stderr writer of the running node (its log lines, Akka's logger, the trainers) goes through one queue.
+        var console = Console.Error;
+        using var stderr = new QueuedLineWriter(Console.OpenStandardError());
+        Console.SetError(stderr);
         Log($"database {ConnectionResolver.Redact(options.ConnectionString)}; trainer {options.Trainer}; slots {string.Join(",", options.Slots)}");
         using var events = options.EventsFile is null ? null : FoldCluster.Cluster.Events.EventLog.Open(options.EventsFile, name);
         FoldCluster.Cluster.Events.NodeEvents.Use(events);
@@ -112,6 +116,8 @@ public sealed class NodeStartCommand : Command<NodeStartSettings>
         finally
         {
             FoldCluster.Cluster.Events.NodeEvents.Use(null);
+            Console.Error.Flush();
+            Console.SetError(console);
         }
     }
 
