@@ -232,7 +232,8 @@ public sealed class ClusterProcessTests(ITestOutputHelper output) : IAsyncLifeti
         // 8 jobs x 0.1 s on 2 slots.
         Assert.Equal(0.4, Figure("nominal_ideal_s"), 3);
         Assert.True(Figure("nominal_ratio") >= 1.0);
-        Assert.Equal(Figure("makespan_s") / Figure("nominal_ideal_s"), Figure("nominal_ratio"), 2);
+        // The ratio is computed before makespan_s is rounded to the millisecond: within 0.0005 s / 0.4 s of it.
+        Assert.Equal(Figure("makespan_s") / Figure("nominal_ideal_s"), Figure("nominal_ratio"), tolerance: 0.002);
         Assert.True(Figure("dispatch_per_s") > 0);
         Assert.True(Figure("coordinator_cpu_s") > 0);
         Assert.Contains("makespan:", errors, StringComparison.Ordinal);
