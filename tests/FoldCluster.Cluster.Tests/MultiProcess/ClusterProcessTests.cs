@@ -66,6 +66,16 @@ public sealed class ClusterProcessTests(ITestOutputHelper output) : IAsyncLifeti
         var workers = await c.ExecuteScalarAsync<int>("select count(distinct worker)::int from job_attempts");
         Assert.Equal(3, workers);
 
+        // The nodes run with the shared-machine runtime settings (read from their real environments).
+        foreach (var node in cluster.Nodes)
+        {
+            var environment = File.ReadAllText($"/proc/{node.Pid}/environ").Split('\0');
+            foreach (var (name, value) in LocalCluster.SharedMachineSettings)
+            {
+                Assert.Contains($"{name}={value}", environment);
+            }
+        }
+
         var again = await SubmitAsync(_db.DataSource, "three-nodes", 40);
         Assert.False(again.Created);
         Assert.Equal((0, 40), (again.JobsCreated, again.JobsTotal));
