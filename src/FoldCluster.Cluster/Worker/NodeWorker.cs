@@ -71,11 +71,15 @@ public sealed class NodeWorker : ReceiveActor, IWithTimers
             {
                 // A coordinator that held the request while the queue was empty has waited already: ask again at once
                 // (it holds the next request too). A quick "no work" means wait idle-poll first.
+                // An ahead request (sent while the slot was busy) that comes back after the slot went idle asks again
+                // at once too: the queue may hold a job that was kept for idle slots (the coordinator's reserve), and
+                // waiting idle-poll here left the last jobs of a sweep queued while their slots sat idle.
                 var now = DateTime.UtcNow;
                 var held = slot.RequestedAt is { } asked && now - asked >= _settings.IdlePoll;
+                var idleSince = slot.RequestedAhead && slot.Run is null && slot.Prefetched.Count == 0;
                 slot.RequestedAt = null;
-                slot.NextRequestAt = held ? now : now + _settings.IdlePoll;
-                if (held)
+                slot.NextRequestAt = held || idleSince ? now : now + _settings.IdlePoll;
+                if (held || idleSince)
                 {
                     OnTick();
                 }
@@ -205,7 +209,8 @@ public sealed class NodeWorker : ReceiveActor, IWithTimers
             if (due)
             {
                 slot.RequestedAt = now;
-                _coordinator.Tell(new RequestWork(_setup.WorkerId, name, Ahead: slot.Run is not null || slot.Prefetched.Count > 0));
+                slot.RequestedAhead = slot.Run is not null || slot.Prefetched.Count > 0;
+                _coordinator.Tell(new RequestWork(_setup.WorkerId, name, Ahead: slot.RequestedAhead));
             }
         }
     }
@@ -434,6 +439,9 @@ public sealed class NodeWorker : ReceiveActor, IWithTimers
         public Queue<JobAssigned> Prefetched { get; } = new();
         public DateTime? RequestedAt { get; set; }
         public DateTime NextRequestAt { get; set; } = DateTime.MinValue;
+
+        /// <summary>Whether the request in flight (or the last one) was sent while the slot was busy.</summary>
+        public bool RequestedAhead { get; set; }
     }
 
     private sealed record RenewResult(IReadOnlyList<(string Slot, long JobId, int Attempt)> NotCurrent) : INoSerializationVerificationNeeded;

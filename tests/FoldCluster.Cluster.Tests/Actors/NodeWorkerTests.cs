@@ -246,6 +246,26 @@ public sealed class NodeWorkerTests : Akka.TestKit.Xunit2.TestKit, IAsyncLifetim
         Assert.Equal(40, c.QuerySingle<int>("select count(*)::int from predictions where job_id = @id", new { id = assigned.JobId }));
     }
 
+    [Fact]
+    public async Task A_no_work_answer_to_a_request_sent_while_busy_makes_the_slot_ask_again_at_once_when_it_is_idle_by_then()
+    {
+        // Idle-poll and the request timeout are a minute: a request within seconds comes from the rule under test.
+        var settings = ClusterTestKit.Settings(Sys) with { IdlePoll = TimeSpan.FromMinutes(1), RequestTimeout = TimeSpan.FromMinutes(1) };
+        var (worker, coordinator) = StartWorker(new SimulatedTrainer(TimeSpan.FromMilliseconds(300)), settings);
+        var assigned = await ClaimForAsync(_workerId);
+        worker.Tell(assigned, coordinator.Ref);
+
+        // Busy, with room for a prefetched job: the slot asks ahead. The job ends before the answer comes.
+        var ahead = (RequestWork)coordinator.FishForMessage(m => m is RequestWork, TimeSpan.FromSeconds(5));
+        Assert.True(ahead.Ahead);
+        coordinator.FishForMessage(m => m is JobFinished, TimeSpan.FromSeconds(10));
+        worker.Tell(new NoWorkAvailable("cpu:0"), coordinator.Ref);
+
+        // The queue may still hold a job kept for idle slots: the now idle slot asks for it without waiting idle-poll.
+        var again = (RequestWork)coordinator.FishForMessage(m => m is RequestWork, TimeSpan.FromSeconds(5));
+        Assert.False(again.Ahead);
+    }
+
     /// <summary>A trainer that waits for the test to release it, then returns a fixed outcome (no epochs reported).</summary>
     private sealed class GateTrainer : IJobTrainer
     {
