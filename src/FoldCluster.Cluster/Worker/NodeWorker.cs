@@ -76,10 +76,10 @@ public sealed class NodeWorker : ReceiveActor, IWithTimers
                 // waiting idle-poll here left the last jobs of a sweep queued while their slots sat idle.
                 var now = DateTime.UtcNow;
                 var held = slot.RequestedAt is { } asked && now - asked >= _settings.IdlePoll;
-                var idleSince = slot.RequestedAhead && slot.Run is null && slot.Prefetched.Count == 0;
+                var wentIdle = slot.RequestedAhead && slot.Run is null && slot.Prefetched.Count == 0;
                 slot.RequestedAt = null;
-                slot.NextRequestAt = held || idleSince ? now : now + _settings.IdlePoll;
-                if (held || idleSince)
+                slot.NextRequestAt = held || wentIdle ? now : now + _settings.IdlePoll;
+                if (held || wentIdle)
                 {
                     OnTick();
                 }

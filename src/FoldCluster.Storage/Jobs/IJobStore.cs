@@ -71,12 +71,9 @@ public interface IJobStore
     /// <summary>Heartbeat: extends the lease and records the stage/epoch. False when the attempt is not current.</summary>
     Task<bool> RenewLeaseAsync(long jobId, int attempt, TimeSpan lease, int? stage, int? epoch, CancellationToken ct);
 
-    /// <summary>Stores one epoch's metrics and renews the lease. False when the attempt is not current (nothing stored).</summary>
-    Task<bool> RecordEpochAsync(long jobId, int attempt, EpochReport epoch, TimeSpan lease, CancellationToken ct);
-
     /// <summary>
-    /// The same for several epochs of one attempt in one statement (in order; the job row shows the last). False when
-    /// the attempt is not current (nothing stored).
+    /// Stores the metrics of one or more epochs of one attempt in one statement (in order; the job row shows the last)
+    /// and renews the lease. False when the attempt is not current (nothing stored).
     /// </summary>
     Task<bool> RecordEpochsAsync(long jobId, int attempt, IReadOnlyList<EpochReport> epochs, TimeSpan lease, CancellationToken ct);
 

@@ -217,12 +217,6 @@ public sealed class JobStore(NpgsqlDataSource dataSource) : IJobStore
         return current.ToHashSet();
     }
 
-    public Task<bool> RecordEpochAsync(long jobId, int attempt, EpochReport epoch, TimeSpan lease, CancellationToken ct)
-    {
-        ArgumentNullException.ThrowIfNull(epoch);
-        return RecordEpochsAsync(jobId, attempt, [epoch], lease, ct);
-    }
-
     public async Task<bool> RecordEpochsAsync(long jobId, int attempt, IReadOnlyList<EpochReport> epochs, TimeSpan lease, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(epochs);

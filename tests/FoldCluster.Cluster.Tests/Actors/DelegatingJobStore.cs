@@ -14,7 +14,6 @@ public abstract class DelegatingJobStore(JobStore inner) : IJobStore
     public virtual Task<IReadOnlyList<ClaimedJob?>> ClaimBatchAsync(IReadOnlyList<ClaimRequest> requests, TimeSpan lease, CancellationToken ct, int reserve = 0) => inner.ClaimBatchAsync(requests, lease, ct, reserve);
     public virtual Task<IReadOnlySet<(long JobId, int Attempt)>> RenewLeasesAsync(IReadOnlyList<LeaseRenewal> renewals, TimeSpan lease, CancellationToken ct) => inner.RenewLeasesAsync(renewals, lease, ct);
     public virtual Task<bool> RenewLeaseAsync(long jobId, int attempt, TimeSpan lease, int? stage, int? epoch, CancellationToken ct) => inner.RenewLeaseAsync(jobId, attempt, lease, stage, epoch, ct);
-    public virtual Task<bool> RecordEpochAsync(long jobId, int attempt, EpochReport epoch, TimeSpan lease, CancellationToken ct) => inner.RecordEpochAsync(jobId, attempt, epoch, lease, ct);
     public virtual Task<bool> RecordEpochsAsync(long jobId, int attempt, IReadOnlyList<EpochReport> epochs, TimeSpan lease, CancellationToken ct) => inner.RecordEpochsAsync(jobId, attempt, epochs, lease, ct);
     public virtual Task<StoreResultOutcome> StoreResultAsync(long jobId, int attempt, TrainingOutcome outcome, CancellationToken ct) => inner.StoreResultAsync(jobId, attempt, outcome, ct);
     public virtual Task<bool> FailAsync(long jobId, int attempt, string error, bool retryable, CancellationToken ct) => inner.FailAsync(jobId, attempt, error, retryable, ct);

@@ -65,7 +65,7 @@ public sealed class JobStoreTests
         var job = (await jobs.ClaimNextAsync("node-a", "cpu:0", Lease, default))!;
         Assert.Null(await jobs.ClaimNextAsync("node-b", "cpu:0", Lease, default));
         Assert.True(await jobs.RenewLeaseAsync(job.JobId, job.Attempt, TimeSpan.FromMinutes(5), 1, 1, default));
-        Assert.True(await jobs.RecordEpochAsync(job.JobId, job.Attempt, new EpochReport(1, 1, 2, 0.9, null, null), Lease, default));
+        Assert.True(await jobs.RecordEpochsAsync(job.JobId, job.Attempt, [new EpochReport(1, 1, 2, 0.9, null, null)], Lease, default));
         Assert.True(await jobs.IsCurrentAsync(job.JobId, job.Attempt, default));
         Assert.Single(await jobs.RunningJobsAsync(default));
 
@@ -114,7 +114,7 @@ public sealed class JobStoreTests
 
         // The worker thought dead comes back with its result: fenced off.
         Assert.False(await jobs.RenewLeaseAsync(first.JobId, first.Attempt, Lease, 2, 5, default));
-        Assert.False(await jobs.RecordEpochAsync(first.JobId, first.Attempt, new EpochReport(2, 5, 9, 0.1, 0.1, 0.9), Lease, default));
+        Assert.False(await jobs.RecordEpochsAsync(first.JobId, first.Attempt, [new EpochReport(2, 5, 9, 0.1, 0.1, 0.9)], Lease, default));
         Assert.Equal(StoreResultOutcome.RejectedStale, await jobs.StoreResultAsync(first.JobId, first.Attempt, Outcome(0.99), default));
         Assert.False(await jobs.FailAsync(first.JobId, first.Attempt, "late failure", retryable: true, default));
         Assert.Equal(StoreResultOutcome.Stored, await jobs.StoreResultAsync(second.JobId, second.Attempt, Outcome(0.61), default));

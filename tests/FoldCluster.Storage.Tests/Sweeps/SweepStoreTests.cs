@@ -136,7 +136,7 @@ public sealed class SweepStoreTests
         var b = (await jobs.ClaimNextAsync("node-b", "cuda:0", Lease, default))!;
         var c = (await jobs.ClaimNextAsync("node-b", "cuda:1", Lease, default))!;
         var d = (await jobs.ClaimNextAsync("node-a", "cpu:1", Lease, default))!;
-        await jobs.RecordEpochAsync(b.JobId, b.Attempt, new EpochReport(2, 7, 40, 0.3, 0.4, 0.6), Lease, default);
+        await jobs.RecordEpochsAsync(b.JobId, b.Attempt, [new EpochReport(2, 7, 40, 0.3, 0.4, 0.6)], Lease, default);
         await jobs.StoreResultAsync(a.JobId, a.Attempt, new TrainingOutcome(
             new ClassificationMetrics(0.5, 0.5, 0.5, 0.5, [[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0], [0, 0, 0, 1]]), 1, 1, [], []), default);
         await jobs.FailAsync(d.JobId, d.Attempt, "bad corpus", retryable: false, default);
