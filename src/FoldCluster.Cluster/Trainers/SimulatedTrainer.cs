@@ -65,15 +65,7 @@ public sealed class SimulatedTrainer(TimeSpan perJob) : IJobTrainer
                 index++;
                 // Wait until this epoch's share of the job time; a cancel ends the wait at once.
                 var until = TimeSpan.FromTicks(PerJob.Ticks * index / total);
-                while (clock.Elapsed < until)
-                {
-                    cancellationToken.ThrowIfCancellationRequested();
-                    var left = until - clock.Elapsed;
-                    if (left > TimeSpan.Zero && cancellationToken.WaitHandle.WaitOne(left))
-                    {
-                        cancellationToken.ThrowIfCancellationRequested();
-                    }
-                }
+                WaitUntil(clock, until, cancellationToken);
                 cancellationToken.ThrowIfCancellationRequested();
                 var loss = 1.5 / (index + random.NextDouble());
                 var report = stage == 1
@@ -94,6 +86,34 @@ public sealed class SimulatedTrainer(TimeSpan perJob) : IJobTrainer
             }
         }
         return new TrainingOutcome(MetricsOf(predictions), EpochsPerStage, clock.Elapsed.TotalSeconds, predictions, epochs);
+    }
+
+    /// <summary>
+    /// Waits until the clock reads <paramref name="until"/>, without spinning: a wait handle's timeout is whole
+    /// milliseconds (rounded down), so waiting on it alone returned up to a millisecond early and the loop polled the
+    /// clock through that last millisecond, four times per job (at hundreds of slots, a good part of a worker node's
+    /// CPU). The remainder under a millisecond is slept, not cancellable (it is shorter than any reaction to a cancel).
+    /// </summary>
+    private static void WaitUntil(Stopwatch clock, TimeSpan until, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var left = until - clock.Elapsed;
+            if (left <= TimeSpan.Zero)
+            {
+                return;
+            }
+            if (left >= TimeSpan.FromMilliseconds(1))
+            {
+                if (cancellationToken.WaitHandle.WaitOne((int)left.TotalMilliseconds))
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                }
+                continue;
+            }
+            PreciseSleep.For(left);
+        }
     }
 
     private static int? HangAfter(JobRequest request)
