@@ -34,6 +34,15 @@ public static class Database
             builder.MaxAutoPrepare = 32;
             builder.AutoPrepareMinUsages = 2;
         }
+        if (!connectionString.Contains("reset on close", StringComparison.OrdinalIgnoreCase))
+        {
+            // A pooled session is reset before its next use by default: six statements (RESET ALL, CLOSE ALL, ...) on
+            // every open, more than the job store's own statements at hundreds of slots (measured: 47,000 resets for
+            // 20,000 jobs). Nothing here leaves session state behind: settings are `set local`, advisory locks are
+            // transaction-scoped or unlocked in a finally block, and prepared statements are meant to stay.
+            // "No Reset On Close=false" in the connection string turns the reset back on.
+            builder.NoResetOnClose = true;
+        }
         builder.Options = WithSessionGuards(builder.Options);
         return new NpgsqlDataSourceBuilder(builder.ConnectionString).Build();
     }
