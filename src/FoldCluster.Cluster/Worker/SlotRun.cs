@@ -48,15 +48,20 @@ public sealed class SlotRun
     private volatile EpochReport? _lastEpoch;
     private long _lastAdvanceTicks = DateTime.UtcNow.Ticks;
     private volatile bool _inDatabaseCall;
+    private readonly object _epochLock = new();
     private Task _epochWrites = Task.CompletedTask;
     private readonly List<EpochReport> _unwritten = [];
     private long _lastWriteTicks;
+    private CancellationTokenSource? _deferredWrite;
+    private bool _epochWritesClosed;
 
     /// <summary>
-    /// After an attempt's first epoch (written at once: the attempt is seen to advance), epochs are written as progress
-    /// at most this often (the ones in between go with the next write, and all of them with the result): a training
-    /// epoch takes seconds and is written at once, while slots whose epochs come many times a second do not load
-    /// PostgreSQL with a statement each.
+    /// Epochs are written as progress at most this often, counted from the attempt's start: an epoch that comes
+    /// sooner waits for the next write, which is due that long after the previous one (or the start) and happens then
+    /// even if no further epoch came, and every epoch goes with the result anyway. A training epoch takes seconds and
+    /// is written as it ends; an attempt shorter than this writes no progress at all (its result carries its epochs:
+    /// one statement less per job at hundreds of short jobs a second), and epochs coming many times a second do not
+    /// load PostgreSQL with a statement each.
     /// </summary>
     public static readonly TimeSpan ProgressWriteInterval = TimeSpan.FromSeconds(1);
 
@@ -122,6 +127,7 @@ public sealed class SlotRun
     private void Body()
     {
         var clock = Stopwatch.StartNew();
+        _lastWriteTicks = DateTime.UtcNow.Ticks;
         SlotEnded ended;
         try
         {
@@ -182,20 +188,57 @@ public sealed class SlotRun
         _lastEpoch = epoch;
         _worker.Tell(new SlotProgress(Slot, JobId, Attempt, epoch));
         Interlocked.Exchange(ref _lastAdvanceTicks, DateTime.UtcNow.Ticks);
-        // A write that failed for good (the database stayed away) fails the attempt here, as a blocking write would.
-        if (_epochWrites.IsFaulted)
+        lock (_epochLock)
         {
-            _epochWrites.GetAwaiter().GetResult();
-        }
-        _unwritten.Add(epoch);
-        var now = DateTime.UtcNow.Ticks;
-        if (_lastWriteTicks == 0 || now - _lastWriteTicks >= ProgressWriteInterval.Ticks)
-        {
-            _lastWriteTicks = now;
-            _epochWrites = RecordEpochsAsync(_epochWrites, [.. _unwritten]);
-            _unwritten.Clear();
+            // A write that failed for good (the database stayed away) fails the attempt here, as a blocking write would.
+            if (_epochWrites.IsFaulted)
+            {
+                _epochWrites.GetAwaiter().GetResult();
+            }
+            _unwritten.Add(epoch);
+            var now = DateTime.UtcNow.Ticks;
+            var due = _lastWriteTicks + ProgressWriteInterval.Ticks;
+            if (now >= due)
+            {
+                WriteUnwritten(now);
+            }
+            else if (_deferredWrite is null)
+            {
+                DeferWrite(TimeSpan.FromTicks(due - now));
+            }
         }
         _cancel.Token.ThrowIfCancellationRequested();
+    }
+
+    /// <summary>Starts writing the epochs not written yet (under the epoch lock), after the writes before it.</summary>
+    private void WriteUnwritten(long now)
+    {
+        _deferredWrite?.Cancel();
+        _deferredWrite = null;
+        if (_unwritten.Count == 0 || _epochWritesClosed)
+        {
+            return;
+        }
+        _lastWriteTicks = now;
+        _epochWrites = RecordEpochsAsync(_epochWrites, [.. _unwritten]);
+        _unwritten.Clear();
+    }
+
+    /// <summary>Writes the epochs waiting then, unless an epoch wrote them before or the training returned.</summary>
+    private void DeferWrite(TimeSpan delay)
+    {
+        var deferred = new CancellationTokenSource();
+        _deferredWrite = deferred;
+        _ = Task.Delay(delay, deferred.Token).ContinueWith(t =>
+        {
+            lock (_epochLock)
+            {
+                if (!t.IsCanceled && _deferredWrite == deferred)
+                {
+                    WriteUnwritten(DateTime.UtcNow.Ticks);
+                }
+            }
+        }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
     }
 
     private async Task RecordEpochsAsync(Task previous, IReadOnlyList<EpochReport> epochs)
@@ -226,7 +269,17 @@ public sealed class SlotRun
     /// <summary>Waits for the epoch writes still running; an attempt one of them found fenced off ends as stopped.</summary>
     private void EpochWritesEnded()
     {
-        _epochWrites.GetAwaiter().GetResult();
+        Task writes;
+        lock (_epochLock)
+        {
+            // Epochs not written yet go with the result; a write still due is not started.
+            _epochWritesClosed = true;
+            _deferredWrite?.Cancel();
+            _deferredWrite = null;
+            _unwritten.Clear();
+            writes = _epochWrites;
+        }
+        writes.GetAwaiter().GetResult();
         _cancel.Token.ThrowIfCancellationRequested();
     }
 
