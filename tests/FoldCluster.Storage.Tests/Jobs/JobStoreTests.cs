@@ -373,4 +373,45 @@ public sealed class JobStoreTests
         var row = await check.QuerySingleAsync<(string State, string Error)>("select state, error from jobs");
         Assert.Equal(("failed", "the spec of sweep 'test-sweep' has no dataset 'generated' with extractor 'resnet50-random'"), row);
     }
+
+    [Fact]
+    public async Task A_prediction_needs_its_result_and_goes_with_it()
+    {
+        var (db, jobs, sweeps) = await SetUpAsync(folds: 3);
+        await using var _db = db;
+        var stored = new List<long>();
+        for (var i = 0; i < 2; i++)
+        {
+            var job = (await jobs.ClaimNextAsync("node-a", "cpu:0", Lease, default))!;
+            Assert.Equal(StoreResultOutcome.Stored, await jobs.StoreResultAsync(job.JobId, job.Attempt, Outcome(utterances: 5), default));
+            stored.Add(job.JobId);
+        }
+        var withoutResult = (await jobs.ClaimNextAsync("node-a", "cpu:0", Lease, default))!.JobId;
+        await using var connection = await db.DataSource.OpenConnectionAsync();
+
+        // A prediction of a job without a result is refused, alone or among valid rows, and nothing of the statement stays.
+        foreach (var ids in new[] { new[] { withoutResult }, new[] { stored[0], withoutResult, stored[1] } })
+        {
+            var refused = await Assert.ThrowsAsync<Npgsql.PostgresException>(() => connection.ExecuteAsync("""
+                insert into predictions (job_id, utterance_id, true_label, predicted)
+                select id, 'extra' || ord, 0, 1 from unnest(@ids) with ordinality as u(id, ord)
+                """, new { ids }));
+            Assert.Equal("23503", refused.SqlState);
+        }
+        var moved = await Assert.ThrowsAsync<Npgsql.PostgresException>(() => connection.ExecuteAsync(
+            "update predictions set job_id = @withoutResult where job_id = @id", new { withoutResult, id = stored[0] }));
+        Assert.Equal("23503", moved.SqlState);
+        var renumbered = await Assert.ThrowsAsync<Npgsql.PostgresException>(() => connection.ExecuteAsync(
+            "update results set job_id = @withoutResult where job_id = @id", new { withoutResult, id = stored[0] }));
+        Assert.Equal("23503", renumbered.SqlState);
+        Assert.Equal(10L, await connection.ExecuteScalarAsync<long>("select count(*) from predictions"));
+
+        // Deleting a result deletes its predictions only; deleting the sweep deletes the rest.
+        await connection.ExecuteAsync("delete from results where job_id = @id", new { id = stored[0] });
+        Assert.Equal([(stored[1], 5L)], (await connection.QueryAsync<(long, long)>(
+            "select job_id, count(*) from predictions group by job_id")).ToList());
+        await jobs.FailAsync(withoutResult, 1, "test", retryable: false, default);
+        await sweeps.DeleteAsync("test-sweep");
+        Assert.Equal(0L, await connection.ExecuteScalarAsync<long>("select count(*) from predictions"));
+    }
 }
