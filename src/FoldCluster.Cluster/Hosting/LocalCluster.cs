@@ -146,10 +146,15 @@ public sealed class LocalCluster : IDisposable
             try
             {
                 using var c = source.OpenConnection();
-                open = c.ExecuteScalar<int>("select count(*)::int from jobs where sweep_id = @sweepId and state in ('queued', 'running')", new { sweepId });
-                if (open == 0)
+                // Whether any job is open, not how many: counting 20,000 open jobs five times a second cost the server
+                // about 9 ms a time during a benchmark. The count is read for the timeout message only.
+                if (!c.ExecuteScalar<bool>("select exists (select 1 from jobs where sweep_id = @sweepId and state in ('queued', 'running'))", new { sweepId }))
                 {
                     return;
+                }
+                if (DateTime.UtcNow + TimeSpan.FromMilliseconds(200) >= deadline || allGone?.Invoke() == true)
+                {
+                    open = c.ExecuteScalar<int>("select count(*)::int from jobs where sweep_id = @sweepId and state in ('queued', 'running')", new { sweepId });
                 }
             }
             catch (Exception e) when (Database.IsConnectionFailure(e))
