@@ -38,6 +38,7 @@ public sealed class SimulatedTrainer(TimeSpan perJob) : IJobTrainer
     public TrainingOutcome Run(JobRequest request, Action<EpochReport> onEpoch, CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
+        PreciseSleep.WakeOnTime();
         if (request.TrainingOverrides.TryGetValue("simulated.fail", out var fail))
         {
             switch (fail)
