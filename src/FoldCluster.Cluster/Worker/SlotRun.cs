@@ -238,7 +238,7 @@ public sealed class SlotRun
                     WriteUnwritten(DateTime.UtcNow.Ticks);
                 }
             }
-        }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        }, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default); // on the pool, not the timer's thread
     }
 
     private async Task RecordEpochsAsync(Task previous, IReadOnlyList<EpochReport> epochs)

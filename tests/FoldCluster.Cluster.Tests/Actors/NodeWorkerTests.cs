@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Akka.Actor;
 using Dapper;
 using FoldCluster.Cluster.Coordinator;
@@ -229,6 +230,67 @@ public sealed class NodeWorkerTests : Akka.TestKit.Xunit2.TestKit, IAsyncLifetim
         var (state, error) = c.QuerySingle<(string, string)>("select state, error from jobs where job_id = @id", new { id = assigned.JobId });
         Assert.Equal("failed", state);
         Assert.Contains("simulated bad input", error, StringComparison.Ordinal);
+    }
+
+    /// <summary>Records when each progress write was asked for, in seconds since the store was made.</summary>
+    private sealed class ProgressTimingStore(JobStore inner) : DelegatingJobStore(inner)
+    {
+        private readonly System.Diagnostics.Stopwatch _clock = System.Diagnostics.Stopwatch.StartNew();
+
+        public ConcurrentQueue<(double At, int Epochs)> Writes { get; } = new();
+
+        public override Task<bool> RecordEpochsAsync(long jobId, int attempt, IReadOnlyList<EpochReport> epochs, TimeSpan lease, CancellationToken ct)
+        {
+            Writes.Enqueue((_clock.Elapsed.TotalSeconds, epochs.Count));
+            return base.RecordEpochsAsync(jobId, attempt, epochs, lease, ct);
+        }
+    }
+
+    [Fact]
+    public async Task An_attempt_shorter_than_the_progress_interval_writes_no_progress_and_its_result_has_every_epoch()
+    {
+        var store = new ProgressTimingStore(_store);
+        var (worker, coordinator) = StartWorker(new SimulatedTrainer(TimeSpan.FromMilliseconds(300)), store: store);
+        var assigned = await ClaimForAsync(_workerId);
+        worker.Tell(assigned, coordinator.Ref);
+
+        Assert.True(((JobFinished)coordinator.FishForMessage(m => m is JobFinished, TimeSpan.FromSeconds(10))).Stored);
+        // The progress write that was due a second after the start must not come late either.
+        await Task.Delay(SlotRun.ProgressWriteInterval + TimeSpan.FromSeconds(0.5));
+        Assert.Empty(store.Writes);
+        using var c = _db.DataSource.OpenConnection();
+        Assert.Equal(4, c.QuerySingle<int>("select count(*)::int from epoch_metrics where job_id = @id", new { id = assigned.JobId }));
+    }
+
+    [Fact]
+    public async Task A_longer_attempt_writes_its_early_epochs_when_the_progress_interval_is_up_without_waiting_for_the_next_epoch()
+    {
+        // Epochs at 0.4, 0.8, ... 1.6 s of a 1.6 s job, then 3 s more in which the trainer hangs: the first two go in one
+        // write a second after the start, the third a second after that one (with no newer epoch to trigger it).
+        var store = new ProgressTimingStore(_store);
+        var settings = ClusterTestKit.Settings(Sys) with { MaxEpochTime = TimeSpan.FromSeconds(30) };
+        var (worker, coordinator) = StartWorker(new SimulatedTrainer(TimeSpan.FromSeconds(1.6)), settings, store);
+        var assigned = await ClaimForAsync(_workerId);
+        worker.Tell(assigned with { TrainingOverrides = new Dictionary<string, string> { ["simulated.hang"] = "3" } }, coordinator.Ref);
+
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (store.Writes.Count < 2 && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(50);
+        }
+        var writes = store.Writes.ToArray();
+        Assert.Equal([2, 1], writes.Select(w => w.Epochs));
+        // A second apart (the second write came with no epoch after the third, which ended at 1.2 s).
+        Assert.InRange(writes[1].At - writes[0].At, 0.7, 2.5);
+        using var c = _db.DataSource.OpenConnection();
+        var recorded = 0;
+        while ((recorded = c.QuerySingle<int>("select count(*)::int from epoch_metrics where job_id = @id", new { id = assigned.JobId })) < 3
+            && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(50);
+        }
+        Assert.Equal(3, recorded);
+        worker.Tell(new CancelJob(assigned.JobId, assigned.Attempt, "test over"));
     }
 
     [Fact]
