@@ -26,6 +26,7 @@ begin
     return null;
 end $$;
 
+-- Two triggers, one per event: a trigger with a transition table may name only one event.
 create trigger predictions_need_their_result_on_insert
     after insert on predictions referencing new table as new_predictions
     for each statement execute function predictions_need_their_result();

@@ -210,12 +210,19 @@ public sealed class SlotRun
         _cancel.Token.ThrowIfCancellationRequested();
     }
 
-    /// <summary>Starts writing the epochs not written yet (under the epoch lock), after the writes before it.</summary>
+    /// <summary>
+    /// Starts writing the epochs not written yet (under the epoch lock), after the writes before it, and drops a
+    /// deferred write; once the training returned it only drops them (the result carries them).
+    /// </summary>
     private void WriteUnwritten(long now)
     {
         _deferredWrite?.Cancel();
         _deferredWrite = null;
-        if (_unwritten.Count == 0 || _epochWritesClosed)
+        if (_epochWritesClosed)
+        {
+            _unwritten.Clear();
+        }
+        if (_unwritten.Count == 0)
         {
             return;
         }
@@ -274,9 +281,7 @@ public sealed class SlotRun
         {
             // Epochs not written yet go with the result; a write still due is not started.
             _epochWritesClosed = true;
-            _deferredWrite?.Cancel();
-            _deferredWrite = null;
-            _unwritten.Clear();
+            WriteUnwritten(DateTime.UtcNow.Ticks);
             writes = _epochWrites;
         }
         writes.GetAwaiter().GetResult();
