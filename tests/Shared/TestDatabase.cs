@@ -74,7 +74,21 @@ public sealed class TestDatabase : IAsyncDisposable, IDisposable
         await using var adminSource = Database.CreateDataSource(_adminConnectionString, "foldcluster-tests");
         await using var connection = await adminSource.OpenConnectionAsync();
         await using var command = new NpgsqlCommand($"drop database if exists {Name} with (force)", connection);
-        await command.ExecuteNonQueryAsync();
+        // An autovacuum worker in the database has no role, and PostgreSQL 15 refuses to terminate it for a role that
+        // is not a superuser (42501); it ends within moments, so the drop is tried again for a while.
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (true)
+        {
+            try
+            {
+                await command.ExecuteNonQueryAsync();
+                return;
+            }
+            catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.InsufficientPrivilege && DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(200);
+            }
+        }
     }
 
     public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();
