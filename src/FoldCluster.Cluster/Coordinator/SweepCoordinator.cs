@@ -33,11 +33,12 @@ public sealed class SweepCoordinator : ReceiveActor, IWithTimers
     private readonly WorkerRegistry _workers = new();
     private readonly Queue<PendingClaim> _pendingClaims = new();
     private int _claimBatchesInFlight;
-    // Requests that found the queue empty wait here and are claimed again together every ParkedRetry, for up to
-    // ParkFor, so a slot learns of new work within ParkedRetry instead of polling on its own.
+    // Requests that found the queue empty wait here, for up to ParkFor, and are claimed again together as soon as
+    // PostgreSQL says jobs were queued, else after the settings' ParkedRetry: a slot learns of new work at once
+    // instead of polling on its own.
     private static readonly TimeSpan ParkFor = TimeSpan.FromSeconds(2);
-    private static readonly TimeSpan ParkedRetry = TimeSpan.FromMilliseconds(100);
     private readonly List<PendingClaim> _parked = [];
+    private long _queuedNotices;
     private readonly List<double> _dispatchMs = [];
     private readonly CancellationTokenSource _stopping = new();
     private readonly WorkerAdmission _admission;
@@ -117,15 +118,11 @@ public sealed class SweepCoordinator : ReceiveActor, IWithTimers
         });
         Receive<DbCallFailed>(m => _log($"coordinator: {m.What} failed: {m.Error}"));
         Receive<ReportTick>(_ => ReportDispatch());
-        Receive<ParkedTick>(tick =>
+        Receive<ParkedTick>(_ => ClaimParked());
+        Receive<JobsQueued>(_ =>
         {
-            foreach (var claim in _parked.Where(c => Wanted(c.Request.Worker, c.Request.Slot)))
-            {
-                // Dispatch latency counts from the claim that finds the job, not the wait for work to exist.
-                _pendingClaims.Enqueue(claim with { Received = Stopwatch.GetTimestamp() });
-            }
-            _parked.Clear();
-            ClaimPending();
+            _queuedNotices++;
+            ClaimParked();
         });
         Receive<Ignored>(_ => { });
     }
@@ -143,6 +140,8 @@ public sealed class SweepCoordinator : ReceiveActor, IWithTimers
             typeof(ClusterEvent.IMemberEvent), typeof(ClusterEvent.IReachabilityEvent));
         Timers.StartPeriodicTimer("lease-check", LeaseTick.Instance, _settings.LeaseCheckInterval);
         Timers.StartPeriodicTimer("report", ReportTick.Instance, TimeSpan.FromSeconds(30));
+        var self = Self;
+        _ = _store.ListenForQueuedJobsAsync(() => self.Tell(JobsQueued.Instance), _stopping.Token);
         _db.RunAsync("load running jobs", ct => _store.RunningJobsAsync(ct), _stopping.Token)
             .PipeTo(Self, success: jobs => new RebuildLoaded(jobs), failure: e => new DbCallFailed("loading running jobs", e.Message));
     }
@@ -154,6 +153,23 @@ public sealed class SweepCoordinator : ReceiveActor, IWithTimers
         ReportDispatch();
         _log("coordinator stopped on this node");
         NodeEvents.Emit(new CoordinatorStoppedEvent(_incarnation));
+    }
+
+    /// <summary>Claims again, together, for the requests that found the queue empty.</summary>
+    private void ClaimParked()
+    {
+        if (_parked.Count == 0)
+        {
+            return;
+        }
+        Timers.Cancel("parked");
+        foreach (var claim in _parked.Where(c => Wanted(c.Request.Worker, c.Request.Slot)))
+        {
+            // Dispatch latency counts from the claim that finds the job, not the wait for work to exist.
+            _pendingClaims.Enqueue(claim with { Received = Stopwatch.GetTimestamp() });
+        }
+        _parked.Clear();
+        ClaimPending();
     }
 
     private void OnRebuild(RebuildLoaded m)
@@ -259,11 +275,11 @@ public sealed class SweepCoordinator : ReceiveActor, IWithTimers
             _claimBatchesInFlight++;
             // Ahead (prefetch) requests only take jobs beyond one per registered slot: the last jobs of a sweep go to
             // slots that are free, not behind a running job while another slot idles.
-            var (requests, lease, reserve) = (batch.Select(p => p.Request).ToArray(), _settings.Lease, _workers.TotalSlots);
+            var (requests, lease, reserve, notices) = (batch.Select(p => p.Request).ToArray(), _settings.Lease, _workers.TotalSlots, _queuedNotices);
             _db.RunAsync("claim jobs", ct => _store.ClaimBatchAsync(requests, lease, ct, reserve), _stopping.Token)
                 .PipeTo(Self,
-                    success: jobs => new ClaimBatchCompleted(batch, jobs, null),
-                    failure: e => new ClaimBatchCompleted(batch, [], e.Message));
+                    success: jobs => new ClaimBatchCompleted(batch, jobs, null, notices),
+                    failure: e => new ClaimBatchCompleted(batch, [], e.Message, notices));
         }
     }
 
@@ -288,6 +304,11 @@ public sealed class SweepCoordinator : ReceiveActor, IWithTimers
         {
             OnClaimCompleted(m.Claims[i], i < m.Jobs.Count ? m.Jobs[i] : null, m.Error);
         }
+        if (m.Notices != _queuedNotices)
+        {
+            // Jobs were queued while this batch ran: what it found empty may not be any more.
+            ClaimParked();
+        }
         ClaimPending();
     }
 
@@ -299,7 +320,7 @@ public sealed class SweepCoordinator : ReceiveActor, IWithTimers
             // Nothing queued now: ask again with the other parked requests shortly (a new token: this one is spent).
             if (_parked.Count == 0)
             {
-                Timers.StartSingleTimer("parked", ParkedTick.Instance, ParkedRetry);
+                Timers.StartSingleTimer("parked", ParkedTick.Instance, _settings.ParkedRetry);
             }
             _parked.Add(claim with { Request = claim.Request with { Token = Guid.NewGuid() } });
             return;
@@ -408,7 +429,8 @@ public sealed class SweepCoordinator : ReceiveActor, IWithTimers
     }
 
     private sealed record PendingClaim(ClaimRequest Request, long Asked, long Received);
-    private sealed record ClaimBatchCompleted(IReadOnlyList<PendingClaim> Claims, IReadOnlyList<ClaimedJob?> Jobs, string? Error) : INoSerializationVerificationNeeded;
+    /// <param name="Notices">The count of <see cref="JobsQueued"/> notices when the batch was sent.</param>
+    private sealed record ClaimBatchCompleted(IReadOnlyList<PendingClaim> Claims, IReadOnlyList<ClaimedJob?> Jobs, string? Error, long Notices) : INoSerializationVerificationNeeded;
     private sealed record Requeued(string What, int Count) : INoSerializationVerificationNeeded;
     private sealed record LeaseCheckDone(int Count, int? Extended) : INoSerializationVerificationNeeded;
     private sealed record LeaseCheckFailed(string Error) : INoSerializationVerificationNeeded;
@@ -420,5 +442,8 @@ public sealed class SweepCoordinator : ReceiveActor, IWithTimers
     private sealed class LeaseTick : INoSerializationVerificationNeeded { public static readonly LeaseTick Instance = new(); }
     private sealed class ReportTick : INoSerializationVerificationNeeded { public static readonly ReportTick Instance = new(); }
     private sealed class ParkedTick : INoSerializationVerificationNeeded { public static readonly ParkedTick Instance = new(); }
+
+    /// <summary>PostgreSQL notified that a transaction queued jobs (from the listening task; local only).</summary>
+    private sealed class JobsQueued : INoSerializationVerificationNeeded { public static readonly JobsQueued Instance = new(); }
     private sealed class Ignored : INoSerializationVerificationNeeded { public static readonly object Instance = new Ignored(); }
 }

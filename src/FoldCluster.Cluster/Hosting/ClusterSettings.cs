@@ -17,6 +17,13 @@ public sealed record OrchestrationSettings(
     TimeSpan? MaxEpochTime = null)
 {
     /// <summary>
+    /// How often the coordinator claims again for requests that found the queue empty. Work queued by a sweep's
+    /// submission, resumption or retry wakes them at once (PostgreSQL notifies the coordinator); this is the fallback
+    /// for notifications missed while the coordinator's listening connection was away, and for jobs queued again.
+    /// </summary>
+    public TimeSpan ParkedRetry { get; init; } = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>
     /// max-epoch-time = auto: how long one epoch (the first one with the feature extraction before it) may take for
     /// each training profile before the attempt counts as hung. Generous on purpose: a slow machine is not a hang.
     /// </summary>

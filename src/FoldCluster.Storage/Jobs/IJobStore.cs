@@ -105,6 +105,14 @@ public interface IJobStore
     /// <summary>All jobs PostgreSQL believes are running.</summary>
     Task<IReadOnlyList<RunningJob>> RunningJobsAsync(CancellationToken ct);
 
+    /// <summary>
+    /// Calls <paramref name="onQueued"/> whenever a committed transaction queued jobs (a submitted, resumed or retried
+    /// sweep: <see cref="JobStore.NotifyQueuedSql"/>), and once each time it starts listening, until
+    /// <paramref name="ct"/> is cancelled. A lost connection is opened again after a pause; notifications sent while
+    /// it was away are not replayed, so callers still look for work on their own now and then.
+    /// </summary>
+    Task ListenForQueuedJobsAsync(Action onQueued, CancellationToken ct);
+
     /// <summary>True when the attempt is the job's current running attempt.</summary>
     Task<bool> IsCurrentAsync(long jobId, int attempt, CancellationToken ct);
 }

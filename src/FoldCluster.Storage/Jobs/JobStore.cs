@@ -24,6 +24,14 @@ public sealed class JobStore(NpgsqlDataSource dataSource) : IJobStore
     /// </summary>
     private readonly ConcurrentDictionary<(long SweepId, string Dataset, string Extractor, int Fold), IReadOnlyDictionary<string, string>> _overrides = new();
 
+    /// <summary>The channel a transaction that queues jobs notifies; delivered at its commit, never before.</summary>
+    public const string QueuedChannel = "foldcluster_jobs_queued";
+
+    /// <summary>The statement that notifies <see cref="QueuedChannel"/> (run in the transaction that queues jobs).</summary>
+    public const string NotifyQueuedSql = $"select pg_notify('{QueuedChannel}', '')";
+
+    private static readonly TimeSpan ListenRetryPause = TimeSpan.FromSeconds(2);
+
     private sealed record JobState(string State, int Attempt);
 
     private sealed record ClaimRow(
@@ -481,6 +489,57 @@ public sealed class JobStore(NpgsqlDataSource dataSource) : IJobStore
             from jobs where state = 'running' order by job_id
             """, cancellationToken: ct)).ConfigureAwait(false);
         return [.. rows.Select(r => new RunningJob(r.JobId, r.Attempt, r.Worker, r.Slot, DateTime.SpecifyKind(r.Lease, DateTimeKind.Utc)))];
+    }
+
+    public async Task ListenForQueuedJobsAsync(Action onQueued, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(onQueued);
+        while (!ct.IsCancellationRequested)
+        {
+            try
+            {
+                await using var connection = await Database.OpenAsync(dataSource, ct).ConfigureAwait(false);
+                connection.Notification += (_, _) => onQueued();
+                await connection.ExecuteAsync(new CommandDefinition($"listen {QueuedChannel}", cancellationToken: ct)).ConfigureAwait(false);
+                try
+                {
+                    // Jobs queued while nobody listened (before the start, or while the connection was away).
+                    onQueued();
+                    while (true)
+                    {
+                        await connection.WaitAsync(ct).ConfigureAwait(false);
+                    }
+                }
+                finally
+                {
+                    // The connection goes back to the pool, which keeps session state: it must not stay subscribed.
+                    // A connection broken by the cancellation or the network is not pooled again, so failing here is fine.
+                    try
+                    {
+                        await connection.ExecuteAsync("unlisten *").ConfigureAwait(false);
+                    }
+                    catch (Exception e) when (e is NpgsqlException or InvalidOperationException or IOException or TimeoutException)
+                    {
+                    }
+                }
+            }
+            catch (Exception e) when ((e is OperationCanceledException && ct.IsCancellationRequested) || e is ObjectDisposedException)
+            {
+                // Stopped, or the process is closing its data source.
+                return;
+            }
+            catch (Exception e) when (e is NpgsqlException or DatabaseUnreachableException or InvalidOperationException or IOException or TimeoutException)
+            {
+                try
+                {
+                    await Task.Delay(ListenRetryPause, ct).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+            }
+        }
     }
 
     public async Task<bool> IsCurrentAsync(long jobId, int attempt, CancellationToken ct)

@@ -1,6 +1,7 @@
 using Dapper;
 using FoldCluster.Core;
 using FoldCluster.Core.Sweeps;
+using FoldCluster.Storage.Jobs;
 using Npgsql;
 
 namespace FoldCluster.Storage.Sweeps;
@@ -114,6 +115,11 @@ public sealed class SweepStore(NpgsqlDataSource dataSource)
         }
         var total = await connection.ExecuteScalarAsync<int>(new CommandDefinition(
             "select count(*)::int from jobs where sweep_id = @sweepId", new { sweepId }, transaction, cancellationToken: ct)).ConfigureAwait(false);
+        if (inserted + requeued > 0)
+        {
+            // Coordinators listening claim at once instead of at their next look (sent at the commit).
+            await connection.ExecuteAsync(new CommandDefinition(JobStore.NotifyQueuedSql, transaction: transaction, cancellationToken: ct)).ConfigureAwait(false);
+        }
         await transaction.CommitAsync(ct).ConfigureAwait(false);
         return new SweepSubmission(sweepId, spec.Name, created, inserted, requeued, total);
     }
@@ -195,6 +201,10 @@ public sealed class SweepStore(NpgsqlDataSource dataSource)
             update jobs set state = 'queued', max_attempts = failures + @MaxAttempts, max_losses = losses + @MaxLosses, error = null, finished_at = null
             where sweep_id = @sweepId and state = 'failed'
             """, new { sweepId, spec.MaxAttempts, spec.MaxLosses }, transaction, cancellationToken: ct)).ConfigureAwait(false);
+        if (requeued > 0)
+        {
+            await connection.ExecuteAsync(new CommandDefinition(JobStore.NotifyQueuedSql, transaction: transaction, cancellationToken: ct)).ConfigureAwait(false);
+        }
         await transaction.CommitAsync(ct).ConfigureAwait(false);
         return requeued;
     }

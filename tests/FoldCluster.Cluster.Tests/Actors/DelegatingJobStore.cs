@@ -21,5 +21,6 @@ public abstract class DelegatingJobStore(JobStore inner) : IJobStore
     public virtual Task<int> RequeueExpiredLeasesAsync(CancellationToken ct) => inner.RequeueExpiredLeasesAsync(ct);
     public virtual Task<int> ExtendRunningLeasesAsync(TimeSpan grace, CancellationToken ct) => inner.ExtendRunningLeasesAsync(grace, ct);
     public virtual Task<IReadOnlyList<RunningJob>> RunningJobsAsync(CancellationToken ct) => inner.RunningJobsAsync(ct);
+    public virtual Task ListenForQueuedJobsAsync(Action onQueued, CancellationToken ct) => inner.ListenForQueuedJobsAsync(onQueued, ct);
     public virtual Task<bool> IsCurrentAsync(long jobId, int attempt, CancellationToken ct) => inner.IsCurrentAsync(jobId, attempt, ct);
 }

@@ -192,4 +192,42 @@ public sealed class SweepCoordinatorTests : Akka.TestKit.Xunit2.TestKit, IAsyncL
         var cancel = worker.ExpectMsg<CancelJob>(TimeSpan.FromSeconds(5));
         Assert.Equal((claimed.JobId, claimed.Attempt), (cancel.JobId, cancel.Attempt));
     }
+
+    [Fact]
+    public async Task A_request_waiting_on_an_empty_queue_gets_a_submitted_job_when_PostgreSQL_says_jobs_were_queued()
+    {
+        var store = new EmptyClaimSignal(_store);
+        // The fallback retry is far away: only the submission's notification can wake the waiting request in time.
+        var settings = ClusterTestKit.Settings(Sys) with { ParkedRetry = TimeSpan.FromMinutes(5) };
+        var coordinator = Sys.ActorOf(SweepCoordinator.Props(store, settings, Console.Error.WriteLine));
+        var worker = CreateTestProbe();
+        worker.Send(coordinator, new RegisterWorker(_workerId, "w1", ["cpu:0"], []));
+        worker.ExpectMsg<WorkerRegistered>(TimeSpan.FromSeconds(5));
+        worker.Send(coordinator, new RequestWork(_workerId, "cpu:0"));
+        await store.FoundEmpty.Task.WaitAsync(TimeSpan.FromSeconds(10));
+
+        var sweepId = await SubmitAsync(1);
+
+        var assigned = worker.ExpectMsg<JobAssigned>(TimeSpan.FromSeconds(15));
+        Assert.Equal(("cpu:0", 1, "coordinator-test"), (assigned.Slot, assigned.Attempt, assigned.SweepName));
+        await using var c = await _db.DataSource.OpenConnectionAsync();
+        Assert.Equal(sweepId, await c.QuerySingleAsync<long>("select sweep_id from jobs where job_id = @id", new { id = assigned.JobId }));
+        Assert.Equal(("running", 1, _workerId), Job(assigned.JobId));
+    }
+
+    /// <summary>The real store; <see cref="FoundEmpty"/> completes when a claim first finds the queue empty.</summary>
+    private sealed class EmptyClaimSignal(JobStore inner) : DelegatingJobStore(inner)
+    {
+        public TaskCompletionSource FoundEmpty { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public override async Task<IReadOnlyList<ClaimedJob?>> ClaimBatchAsync(IReadOnlyList<ClaimRequest> requests, TimeSpan lease, CancellationToken ct, int reserve = 0)
+        {
+            var jobs = await base.ClaimBatchAsync(requests, lease, ct, reserve);
+            if (jobs.All(j => j is null))
+            {
+                FoundEmpty.TrySetResult();
+            }
+            return jobs;
+        }
+    }
 }

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Threading.Channels;
 using Dapper;
 using FoldCluster.Core;
 using FoldCluster.Storage.Jobs;
@@ -413,5 +414,38 @@ public sealed class JobStoreTests
         await jobs.FailAsync(withoutResult, 1, "test", retryable: false, default);
         await sweeps.DeleteAsync("test-sweep");
         Assert.Equal(0L, await connection.ExecuteScalarAsync<long>("select count(*) from predictions"));
+    }
+
+    [Fact]
+    public async Task Listening_hears_a_submission_and_a_retry_but_not_a_claim_and_leaves_its_pooled_connection_unsubscribed()
+    {
+        await using var db = await TestDatabase.CreateAsync();
+        // One pooled connection: the listener's, given back when listening stops.
+        var builder = new Npgsql.NpgsqlConnectionStringBuilder(db.ConnectionString) { MaxPoolSize = 1 };
+        await using var dataSource = Database.CreateDataSource(builder.ConnectionString, "foldcluster-tests");
+        var jobs = new JobStore(dataSource);
+        var heard = Channel.CreateUnbounded<int>();
+        var calls = 0;
+        using var stop = new CancellationTokenSource();
+        var listening = jobs.ListenForQueuedJobsAsync(() => heard.Writer.TryWrite(Interlocked.Increment(ref calls)), stop.Token);
+        async Task<int> Heard() => await heard.Reader.ReadAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(15));
+
+        Assert.Equal(1, await Heard()); // once on start: jobs may have been queued before anyone listened
+        var sweeps = new SweepStore(db.DataSource);
+        await sweeps.SubmitAsync(TestSpecs.Small(folds: 1, maxAttempts: 1), "test");
+        Assert.Equal(2, await Heard());
+
+        var jobStore = new JobStore(db.DataSource);
+        var claimed = await jobStore.ClaimNextAsync("node-a", "cpu:0", Lease, default);
+        Assert.NotNull(claimed);
+        Assert.True(await jobStore.FailAsync(claimed.JobId, claimed.Attempt, "boom", retryable: false, default));
+        Assert.Equal(1, await sweeps.RetryFailedAsync("test-sweep"));
+        Assert.Equal(3, await Heard()); // the retry; the claim and the failure said nothing
+
+        stop.Cancel();
+        await listening.WaitAsync(TimeSpan.FromSeconds(15));
+        await using var connection = await dataSource.OpenConnectionAsync();
+        Assert.Empty(await connection.QueryAsync<string>("select pg_listening_channels()"));
+        Assert.Equal(3, Volatile.Read(ref calls));
     }
 }
