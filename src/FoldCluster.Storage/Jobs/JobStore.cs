@@ -31,6 +31,7 @@ public sealed class JobStore(NpgsqlDataSource dataSource) : IJobStore
     public const string NotifyQueuedSql = $"select pg_notify('{QueuedChannel}', '')";
 
     private static readonly TimeSpan ListenRetryPause = TimeSpan.FromSeconds(2);
+    private static readonly TimeSpan ListenCheckInterval = TimeSpan.FromSeconds(30);
 
     private sealed record JobState(string State, int Attempt);
 
@@ -507,7 +508,12 @@ public sealed class JobStore(NpgsqlDataSource dataSource) : IJobStore
                     onQueued();
                     while (true)
                     {
-                        await connection.WaitAsync(ct).ConfigureAwait(false);
+                        // A quiet connection is asked a question now and then: one whose peer vanished without a word
+                        // (a cut link, a dropped NAT entry) fails on it and is opened again, instead of waiting forever.
+                        if (!await connection.WaitAsync(ListenCheckInterval, ct).ConfigureAwait(false))
+                        {
+                            await connection.ExecuteAsync(new CommandDefinition("select 1", cancellationToken: ct)).ConfigureAwait(false);
+                        }
                     }
                 }
                 finally
