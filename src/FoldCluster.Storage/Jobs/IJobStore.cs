@@ -107,7 +107,7 @@ public interface IJobStore
 
     /// <summary>
     /// Calls <paramref name="onQueued"/> whenever a committed transaction queued jobs (a submitted, resumed or retried
-    /// sweep: <see cref="JobStore.NotifyQueuedSql"/>), and once each time it starts listening, until
+    /// sweep: <see cref="JobStore.NotifyQueuedAsync"/>), and once each time it starts listening, until
     /// <paramref name="ct"/> is cancelled. A lost connection is opened again after a pause; notifications sent while
     /// it was away are not replayed, so callers still look for work on their own now and then.
     /// </summary>

@@ -27,8 +27,12 @@ public sealed class JobStore(NpgsqlDataSource dataSource) : IJobStore
     /// <summary>The channel a transaction that queues jobs notifies; delivered at its commit, never before.</summary>
     public const string QueuedChannel = "foldcluster_jobs_queued";
 
-    /// <summary>The statement that notifies <see cref="QueuedChannel"/> (run in the transaction that queues jobs).</summary>
-    public const string NotifyQueuedSql = $"select pg_notify('{QueuedChannel}', '')";
+    /// <summary>
+    /// Notifies <see cref="QueuedChannel"/> in <paramref name="transaction"/>, which queues jobs: listening
+    /// coordinators claim at its commit instead of at their next look.
+    /// </summary>
+    public static Task NotifyQueuedAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, CancellationToken ct) =>
+        connection.ExecuteAsync(new CommandDefinition($"select pg_notify('{QueuedChannel}', '')", transaction: transaction, cancellationToken: ct));
 
     private static readonly TimeSpan ListenRetryPause = TimeSpan.FromSeconds(2);
     private static readonly TimeSpan ListenCheckInterval = TimeSpan.FromSeconds(30);
@@ -499,42 +503,14 @@ public sealed class JobStore(NpgsqlDataSource dataSource) : IJobStore
         {
             try
             {
-                await using var connection = await Database.OpenAsync(dataSource, ct).ConfigureAwait(false);
-                connection.Notification += (_, _) => onQueued();
-                await connection.ExecuteAsync(new CommandDefinition($"listen {QueuedChannel}", cancellationToken: ct)).ConfigureAwait(false);
-                try
-                {
-                    // Jobs queued while nobody listened (before the start, or while the connection was away).
-                    onQueued();
-                    while (true)
-                    {
-                        // A quiet connection is asked a question now and then: one whose peer vanished without a word
-                        // (a cut link, a dropped NAT entry) fails on it and is opened again, instead of waiting forever.
-                        if (!await connection.WaitAsync(ListenCheckInterval, ct).ConfigureAwait(false))
-                        {
-                            await connection.ExecuteAsync(new CommandDefinition("select 1", cancellationToken: ct)).ConfigureAwait(false);
-                        }
-                    }
-                }
-                finally
-                {
-                    // The connection goes back to the pool, which keeps session state: it must not stay subscribed.
-                    // A connection broken by the cancellation or the network is not pooled again, so failing here is fine.
-                    try
-                    {
-                        await connection.ExecuteAsync("unlisten *").ConfigureAwait(false);
-                    }
-                    catch (Exception e) when (e is NpgsqlException or InvalidOperationException or IOException or TimeoutException)
-                    {
-                    }
-                }
+                await ListenUntilLostAsync(onQueued, ct).ConfigureAwait(false);
             }
             catch (Exception e) when ((e is OperationCanceledException && ct.IsCancellationRequested) || e is ObjectDisposedException)
             {
                 // Stopped, or the process is closing its data source.
                 return;
             }
-            catch (Exception e) when (e is NpgsqlException or DatabaseUnreachableException or InvalidOperationException or IOException or TimeoutException)
+            catch (Exception e) when (IsListenFailure(e))
             {
                 try
                 {
@@ -547,6 +523,43 @@ public sealed class JobStore(NpgsqlDataSource dataSource) : IJobStore
             }
         }
     }
+
+    /// <summary>One listening connection, until it fails or <paramref name="ct"/> is cancelled.</summary>
+    private async Task ListenUntilLostAsync(Action onQueued, CancellationToken ct)
+    {
+        await using var connection = await Database.OpenAsync(dataSource, ct).ConfigureAwait(false);
+        connection.Notification += (_, _) => onQueued();
+        await connection.ExecuteAsync(new CommandDefinition($"listen {QueuedChannel}", cancellationToken: ct)).ConfigureAwait(false);
+        try
+        {
+            // Jobs queued while nobody listened (before the start, or while the connection was away).
+            onQueued();
+            while (true)
+            {
+                // A quiet connection is asked a question now and then: one whose peer vanished without a word
+                // (a cut link, a dropped NAT entry) fails on it and is opened again, instead of waiting forever.
+                if (!await connection.WaitAsync(ListenCheckInterval, ct).ConfigureAwait(false))
+                {
+                    await connection.ExecuteAsync(new CommandDefinition("select 1", cancellationToken: ct)).ConfigureAwait(false);
+                }
+            }
+        }
+        finally
+        {
+            // The connection goes back to the pool, which keeps session state: it must not stay subscribed.
+            // A connection broken by the cancellation or the network is not pooled again, so failing here is fine.
+            try
+            {
+                await connection.ExecuteAsync("unlisten *").ConfigureAwait(false);
+            }
+            catch (Exception e) when (IsListenFailure(e))
+            {
+            }
+        }
+    }
+
+    private static bool IsListenFailure(Exception e) =>
+        e is NpgsqlException or DatabaseUnreachableException or InvalidOperationException or IOException or TimeoutException;
 
     public async Task<bool> IsCurrentAsync(long jobId, int attempt, CancellationToken ct)
     {

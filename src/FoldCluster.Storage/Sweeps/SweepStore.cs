@@ -117,8 +117,7 @@ public sealed class SweepStore(NpgsqlDataSource dataSource)
             "select count(*)::int from jobs where sweep_id = @sweepId", new { sweepId }, transaction, cancellationToken: ct)).ConfigureAwait(false);
         if (inserted + requeued > 0)
         {
-            // Coordinators listening claim at once instead of at their next look (sent at the commit).
-            await connection.ExecuteAsync(new CommandDefinition(JobStore.NotifyQueuedSql, transaction: transaction, cancellationToken: ct)).ConfigureAwait(false);
+            await JobStore.NotifyQueuedAsync(connection, transaction, ct).ConfigureAwait(false);
         }
         await transaction.CommitAsync(ct).ConfigureAwait(false);
         return new SweepSubmission(sweepId, spec.Name, created, inserted, requeued, total);
@@ -203,7 +202,7 @@ public sealed class SweepStore(NpgsqlDataSource dataSource)
             """, new { sweepId, spec.MaxAttempts, spec.MaxLosses }, transaction, cancellationToken: ct)).ConfigureAwait(false);
         if (requeued > 0)
         {
-            await connection.ExecuteAsync(new CommandDefinition(JobStore.NotifyQueuedSql, transaction: transaction, cancellationToken: ct)).ConfigureAwait(false);
+            await JobStore.NotifyQueuedAsync(connection, transaction, ct).ConfigureAwait(false);
         }
         await transaction.CommitAsync(ct).ConfigureAwait(false);
         return requeued;

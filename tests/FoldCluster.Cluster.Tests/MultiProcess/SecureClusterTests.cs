@@ -108,19 +108,11 @@ public sealed class SecureClusterTests(ITestOutputHelper output) : IAsyncLifetim
         // presents a cluster certificate and accepts any client, so nothing but n3's own check can end the handshake:
         // n3 refuses it. (Seeded with n1, either side's refusal may close the connection before the other's check runs.)
         var lenientPort = LocalCluster.FreePorts(1)[0];
-        using var lenient = PeerSystem(new NodeOptions(new HashSet<string> { "worker" }, "127.0.0.1", lenientPort, null,
-            [], ["cpu:0"], _db.ConnectionString, _dir.FullName, null, null, "simulated:1", "lenient")
-        {
-            TlsPath = Path.Combine(_dir.FullName, "n2"),
-        }, Path.Combine(_dir.FullName, "n2", "node.pfx"));
+        using var lenient = PeerSystem("lenient", lenientPort, [], "n2");
         var n3 = StartNode("n3", ports[2], $"127.0.0.1:{Port(lenientPort)}", "worker", "--tls", Path.Combine(_dir.FullName, "n3"));
         // A peer that presents the same foreign certificate but accepts any server (an attacker's node): the
         // cluster's node refuses it.
-        using var intruder = PeerSystem(new NodeOptions(new HashSet<string> { "worker" }, "127.0.0.1", LocalCluster.FreePorts(1)[0], null,
-            [new SeedNode("127.0.0.1", ports[0])], ["cpu:0"], _db.ConnectionString, _dir.FullName, null, null, "simulated:1", "intruder")
-        {
-            TlsPath = Path.Combine(_dir.FullName, "n3"),
-        }, Path.Combine(_dir.FullName, "n3", "node.pfx"));
+        using var intruder = PeerSystem("intruder", LocalCluster.FreePorts(1)[0], [new SeedNode("127.0.0.1", ports[0])], "n3");
         var intruderUp = false;
         Akka.Cluster.Cluster.Get(intruder).RegisterOnMemberUp(() => intruderUp = true);
 
@@ -146,10 +138,19 @@ public sealed class SecureClusterTests(ITestOutputHelper output) : IAsyncLifetim
         await lenient.Terminate();
     }
 
-    /// <summary>An in-process node that presents <paramref name="pfx"/> and accepts any peer's certificate.</summary>
-    private static ActorSystem PeerSystem(NodeOptions options, string pfx)
+    /// <summary>
+    /// An in-process node on <paramref name="port"/> that presents the certificate in the test folder
+    /// <paramref name="tlsFolder"/> and accepts any peer's certificate.
+    /// </summary>
+    private ActorSystem PeerSystem(string name, int port, IReadOnlyList<SeedNode> seeds, string tlsFolder)
     {
-        var certificate = X509CertificateLoader.LoadPkcs12FromFile(pfx, null, X509KeyStorageFlags.EphemeralKeySet);
+        var tls = Path.Combine(_dir.FullName, tlsFolder);
+        var options = new NodeOptions(new HashSet<string> { "worker" }, "127.0.0.1", port, null, seeds, ["cpu:0"], _db.ConnectionString,
+            _dir.FullName, null, null, "simulated:1", name)
+        {
+            TlsPath = tls,
+        };
+        var certificate = X509CertificateLoader.LoadPkcs12FromFile(Path.Combine(tls, "node.pfx"), null, X509KeyStorageFlags.EphemeralKeySet);
         return ActorSystem.Create(ClusterConfigBuilder.SystemName, BootstrapSetup.Create()
             .WithConfig(ConfigurationFactory.ParseString("""
                 akka.loggers = ["Akka.Event.DefaultLogger"]
