@@ -45,11 +45,17 @@ public sealed class BenchClusterSettings : DatabaseSettings
     [Description("Passed to every node as --prefetch N (assignments a slot may hold ahead); not passed when not given.")]
     public int? Prefetch { get; init; }
 
+    [CommandOption("--warmup <N>")]
+    [Description("Jobs of a first, unmeasured sweep on the same nodes (default 0): the figures are those of a cluster whose "
+        + "processes have compiled their hot code, as a long-running cluster has.")]
+    public int Warmup { get; init; }
+
     public override Spectre.Console.ValidationResult Validate() =>
         Jobs is < 1 or > 100_000 ? Spectre.Console.ValidationResult.Error($"--jobs {Jobs}: expected 1-100000")
         : Seconds is < 0.05 or > 600 ? Spectre.Console.ValidationResult.Error($"--seconds {Seconds}: expected 0.05-600")
         : Nodes is < 1 or > 16 ? Spectre.Console.ValidationResult.Error($"--nodes {Nodes}: expected 1-16")
         : Slots is < 1 or > SlotSpec.MaxPerDevice ? Spectre.Console.ValidationResult.Error($"--slots {Slots}: expected 1-{SlotSpec.MaxPerDevice}")
+        : Warmup is < 0 or > 100_000 ? Spectre.Console.ValidationResult.Error($"--warmup {Warmup}: expected 0-100000")
         : Prefetch is < 0 or > NodeOptions.MaxPrefetch ? Spectre.Console.ValidationResult.Error($"--prefetch {Prefetch}: expected 0-{NodeOptions.MaxPrefetch}")
         : Spectre.Console.ValidationResult.Success();
 }
@@ -62,11 +68,16 @@ public sealed class BenchClusterSettings : DatabaseSettings
 /// RequestWork to its JobAssigned (a PostgreSQL claim in between), from the coordinator's job-assigned events;
 /// dispatch rate = (assignments - 1) / (last assignment - first assignment), the rate while the queue was non-empty;
 /// coordinator CPU = CPU seconds (user + system, /proc/PID/stat) of the process that hosted the coordinator
-/// (named by its coordinator-started event) from submission to the end of the sweep.
+/// (named by its coordinator-started event) from submission to the end of the sweep. `--warmup N` first runs an
+/// unmeasured sweep of N jobs on the same nodes (its makespan is warmup_s): the figures are then those of processes
+/// that compiled their hot code, as in a long-running cluster, not of nine processes compiling it at once.
 /// </summary>
 public sealed class BenchClusterCommand : Command<BenchClusterSettings>
 {
     public const string SweepName = "bench-cluster";
+
+    /// <summary>The unmeasured first sweep of `--warmup N`.</summary>
+    public const string WarmupSweepName = "bench-cluster-warmup";
 
     public override int Execute(CommandContext context, BenchClusterSettings settings, CancellationToken cancellationToken)
     {
@@ -101,33 +112,29 @@ public sealed class BenchClusterCommand : Command<BenchClusterSettings>
                 throw new WorkFailedException($"the cluster did not form within {formation.TotalSeconds:0} s; node logs:\n{cluster.Tail()}");
             }
             var coordinatorPid = first.EventsOf<CoordinatorStartedEvent>().First().Pid;
+            var sweeps = new SweepStore(dataSource);
+            var warmupSeconds = 0.0;
+            if (settings.Warmup > 0)
+            {
+                Console.Error.WriteLine($"bench cluster: {slots} slots registered; warming up with {settings.Warmup} jobs of {settings.Seconds} s (not measured)");
+                var warmup = sweeps.SubmitAsync(SimulatedSweep.Spec(WarmupSweepName, settings.Warmup), CliHost.Version, cancellationToken)
+                    .GetAwaiter().GetResult();
+                WaitForSweep(cluster, dataSource, warmup.SweepId, warmup.JobsTotal, settings.Seconds, slots, "warm-up sweep");
+                using var warmupConnection = Database.Open(dataSource);
+                warmupSeconds = Figures(warmupConnection, warmup.SweepId).Makespan;
+            }
             Console.Error.WriteLine($"bench cluster: {slots} slots registered; submitting {settings.Jobs} jobs of {settings.Seconds} s");
 
             using var coordinatorProcess = Process.GetProcessById(coordinatorPid);
             var cpuBefore = coordinatorProcess.TotalProcessorTime;
-            var submission = new SweepStore(dataSource).SubmitAsync(SimulatedSweep.Spec(SweepName, settings.Jobs), CliHost.Version, cancellationToken)
+            var submission = sweeps.SubmitAsync(SimulatedSweep.Spec(SweepName, settings.Jobs), CliHost.Version, cancellationToken)
                 .GetAwaiter().GetResult();
-            // Three times the ideal plus two minutes: generous on a loaded machine, and it grows with the sweep.
-            var timeout = TimeSpan.FromSeconds(120 + 3.0 * submission.JobsTotal * settings.Seconds / slots);
-            try
-            {
-                cluster.WaitForSweep(submission.SweepId, timeout, dataSource);
-            }
-            catch (TimeoutException e)
-            {
-                throw new WorkFailedException($"the sweep did not finish in time: {e.Message}");
-            }
+            WaitForSweep(cluster, dataSource, submission.SweepId, submission.JobsTotal, settings.Seconds, slots, "sweep");
             coordinatorProcess.Refresh();
             var coordinatorCpu = coordinatorProcess.HasExited ? double.NaN : (coordinatorProcess.TotalProcessorTime - cpuBefore).TotalSeconds;
 
             using var connection = Database.Open(dataSource);
-            var figures = connection.QuerySingle<(double Makespan, double TotalJobSeconds, int Results, int Failed)>("""
-                select extract(epoch from (select max(r.stored_at) from results r join jobs j using (job_id) where j.sweep_id = s.sweep_id) - s.created_at)::float8,
-                       (select coalesce(sum(r.seconds), 0) from results r join jobs j using (job_id) where j.sweep_id = s.sweep_id)::float8,
-                       (select count(*) from results r join jobs j using (job_id) where j.sweep_id = s.sweep_id)::int,
-                       (select count(*) from jobs j where j.sweep_id = s.sweep_id and j.state <> 'succeeded')::int
-                from sweeps s where s.sweep_id = @id
-                """, new { id = submission.SweepId });
+            var figures = Figures(connection, submission.SweepId);
             var ideal = figures.TotalJobSeconds / slots;
             var ratio = figures.Makespan / ideal;
             var nominalIdeal = submission.JobsTotal * settings.Seconds / slots;
@@ -154,6 +161,7 @@ public sealed class BenchClusterCommand : Command<BenchClusterSettings>
                     ["nominal_ratio"] = Math.Round(nominalRatio, 4),
                     ["dispatch_per_s"] = Math.Round(rate, 1),
                     ["coordinator_cpu_s"] = Math.Round(coordinatorCpu, 2),
+                    ["warmup_s"] = Math.Round(warmupSeconds, 3),
                 }, new JsonSerializerOptions { NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals }));
             }
             return figures.Failed == 0 && figures.Results == submission.JobsTotal ? 0 : 1;
@@ -168,6 +176,30 @@ public sealed class BenchClusterCommand : Command<BenchClusterSettings>
             {
                 connection.Execute($"drop database if exists {dbName} with (force)");
             }
+        }
+    }
+
+    /// <summary>A sweep's makespan (last result stored - submission, on the database clock), job seconds and counts.</summary>
+    private static (double Makespan, double TotalJobSeconds, int Results, int Failed) Figures(NpgsqlConnection connection, long sweepId) =>
+        connection.QuerySingle<(double, double, int, int)>("""
+            select extract(epoch from (select max(r.stored_at) from results r join jobs j using (job_id) where j.sweep_id = s.sweep_id) - s.created_at)::float8,
+                   (select coalesce(sum(r.seconds), 0) from results r join jobs j using (job_id) where j.sweep_id = s.sweep_id)::float8,
+                   (select count(*) from results r join jobs j using (job_id) where j.sweep_id = s.sweep_id)::int,
+                   (select count(*) from jobs j where j.sweep_id = s.sweep_id and j.state <> 'succeeded')::int
+            from sweeps s where s.sweep_id = @id
+            """, new { id = sweepId });
+
+    private static void WaitForSweep(LocalCluster cluster, NpgsqlDataSource dataSource, long sweepId, int jobs, double seconds, int slots, string what)
+    {
+        // Three times the ideal plus two minutes: generous on a loaded machine, and it grows with the sweep.
+        var timeout = TimeSpan.FromSeconds(120 + 3.0 * jobs * seconds / slots);
+        try
+        {
+            cluster.WaitForSweep(sweepId, timeout, dataSource);
+        }
+        catch (TimeoutException e)
+        {
+            throw new WorkFailedException($"the {what} did not finish in time: {e.Message}");
         }
     }
 
