@@ -233,7 +233,8 @@ public sealed class ClusterProcessTests(ITestOutputHelper output) : IAsyncLifeti
 
         var last = stdout.TrimEnd().Split('\n')[^1];
         using var json = System.Text.Json.JsonDocument.Parse(last);
-        Assert.Equal(["coordinator_cpu_s", "dispatch_p50_ms", "dispatch_p99_ms", "dispatch_per_s", "makespan_ratio", "makespan_s", "nominal_ideal_s", "nominal_ratio", "warmup_s"],
+        Assert.Equal(["coordinator_cpu_s", "dispatch_p50_ms", "dispatch_p99_ms", "dispatch_per_s", "machine_busy_cpu_s", "machine_steal_s", "makespan_ratio",
+                "makespan_s", "nominal_ideal_s", "nominal_ratio", "warmup_s"],
             json.RootElement.EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal));
         double Figure(string name) => json.RootElement.GetProperty(name).GetDouble();
         Assert.True(Figure("makespan_ratio") >= 1.0);
@@ -246,9 +247,26 @@ public sealed class ClusterProcessTests(ITestOutputHelper output) : IAsyncLifeti
         Assert.Equal(Figure("makespan_s") / Figure("nominal_ideal_s"), Figure("nominal_ratio"), tolerance: 0.002);
         Assert.True(Figure("dispatch_per_s") > 0);
         Assert.True(Figure("coordinator_cpu_s") > 0);
+        // The whole machine worked at least as much as the coordinator's process did.
+        Assert.True(Figure("machine_busy_cpu_s") >= Figure("coordinator_cpu_s"), $"machine {Figure("machine_busy_cpu_s")} s");
+        Assert.True(Figure("machine_steal_s") >= 0);
         // The warm-up sweep ran first (4 x 0.1 s on 2 slots) and is not in the measured figures: the ideal above is of 8 jobs.
         Assert.True(Figure("warmup_s") >= 0.2, $"warmup_s {Figure("warmup_s")}");
         Assert.Contains("makespan:", errors, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Machine_cpu_counts_busy_ticks_apart_from_idle_iowait_and_steal()
+    {
+        // user nice system idle iowait irq softirq steal guest guest_nice, in 1/100 s.
+        var a = Cli.Commands.Cluster.MachineCpu.Parse("cpu  31242 10 10521 21607 1119 5 364 383 0 0");
+        Assert.Equal((31242 + 10 + 10521 + 5 + 364) / 100.0, a.BusySeconds, 9);
+        Assert.Equal(3.83, a.StealSeconds, 9);
+        var b = Cli.Commands.Cluster.MachineCpu.Parse("cpu  31342 10 10621 99999 1119 5 364 483 0 0");
+        Assert.Equal(2.0, (b - a).BusySeconds, 9);
+        Assert.Equal(1.0, (b - a).StealSeconds, 9);
+        var e = Assert.Throws<FormatException>(() => Cli.Commands.Cluster.MachineCpu.Parse("cpu0 1 2 3 4 5 6 7 8"));
+        Assert.Contains("cpu0 1 2", e.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -68,7 +68,8 @@ public sealed class BenchClusterSettings : DatabaseSettings
 /// RequestWork to its JobAssigned (a PostgreSQL claim in between), from the coordinator's job-assigned events;
 /// dispatch rate = (assignments - 1) / (last assignment - first assignment), the rate while the queue was non-empty;
 /// coordinator CPU = CPU seconds (user + system, /proc/PID/stat) of the process that hosted the coordinator
-/// (named by its coordinator-started event) from submission to the end of the sweep. `--warmup N` first runs an
+/// (named by its coordinator-started event) from submission to the end of the sweep; machine busy CPU = user + nice +
+/// system + irq + softirq time of all cores (/proc/stat) over the same span, and the steal time beside it. `--warmup N` first runs an
 /// unmeasured sweep of N jobs on the same nodes (its makespan is warmup_s): the figures are then those of processes
 /// that compiled their hot code, as in a long-running cluster, not of nine processes compiling it at once.
 /// </summary>
@@ -127,10 +128,12 @@ public sealed class BenchClusterCommand : Command<BenchClusterSettings>
 
             using var coordinatorProcess = Process.GetProcessById(coordinatorPid);
             var cpuBefore = coordinatorProcess.TotalProcessorTime;
+            var machineBefore = MachineCpu.Read();
             var submission = sweeps.SubmitAsync(SimulatedSweep.Spec(SweepName, settings.Jobs), CliHost.Version, cancellationToken)
                 .GetAwaiter().GetResult();
             WaitForSweep(cluster, dataSource, submission.SweepId, submission.JobsTotal, settings.Seconds, slots, "sweep");
             coordinatorProcess.Refresh();
+            var machine = MachineCpu.Read() - machineBefore;
             var coordinatorCpu = coordinatorProcess.HasExited ? double.NaN : (coordinatorProcess.TotalProcessorTime - cpuBefore).TotalSeconds;
 
             using var connection = Database.Open(dataSource);
@@ -149,6 +152,8 @@ public sealed class BenchClusterCommand : Command<BenchClusterSettings>
                 + $"nominal ideal (jobs x seconds / slots): {nominalIdeal:0.00} s; ratio {nominalRatio:0.0000}");
             Console.Error.WriteLine($"dispatch latency (RequestWork -> JobAssigned, {dispatch.Length} assignments): p50 {p50:0.000} ms, p99 {p99:0.000} ms; "
                 + $"{rate:0.0} assignments/s while the queue was non-empty; coordinator process {coordinatorCpu:0.00} CPU s");
+            Console.Error.WriteLine($"machine: {machine.BusySeconds:0.00} busy CPU s over the sweep ({1000 * machine.BusySeconds / submission.JobsTotal:0.000} ms per job, "
+                + $"every process and PostgreSQL), {machine.StealSeconds:0.00} s stolen by the hypervisor");
             if (settings.Json)
             {
                 Console.Out.WriteLine(JsonSerializer.Serialize(new Dictionary<string, double>
@@ -162,6 +167,8 @@ public sealed class BenchClusterCommand : Command<BenchClusterSettings>
                     ["dispatch_per_s"] = Math.Round(rate, 1),
                     ["coordinator_cpu_s"] = Math.Round(coordinatorCpu, 2),
                     ["warmup_s"] = Math.Round(warmupSeconds, 3),
+                    ["machine_busy_cpu_s"] = Math.Round(machine.BusySeconds, 2),
+                    ["machine_steal_s"] = Math.Round(machine.StealSeconds, 2),
                 }, new JsonSerializerOptions { NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals }));
             }
             return figures.Failed == 0 && figures.Results == submission.JobsTotal ? 0 : 1;
