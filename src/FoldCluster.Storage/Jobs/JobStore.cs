@@ -284,10 +284,13 @@ public sealed class JobStore(NpgsqlDataSource dataSource) : IJobStore
         Features.FeatureVectorStore.Check(outcome.Features);
 
         await using var connection = await Database.OpenAsync(dataSource, ct).ConfigureAwait(false);
-        await using var transaction = await connection.BeginTransactionAsync(ct).ConfigureAwait(false);
-        // One round trip for the whole result (Npgsql sends the statements together): the first locks the job row, so
-        // the fencing check and the writes see one state; every write names the attempt and runs only while it is the
-        // job's current running attempt, so a stale attempt's statements change nothing.
+        // One round trip for the whole result (Npgsql sends the statements together, with one Sync at the end): the
+        // first locks the job row, so the fencing check and the writes see one state; every write names the attempt and
+        // runs only while it is the job's current running attempt, so a stale attempt's statements change nothing.
+        // Without stored features the batch is the whole transaction: PostgreSQL runs the statements before a Sync as
+        // one implicit transaction (all or none), so there is no BEGIN and no COMMIT round trip (one of a short job's
+        // three round trips to the database). Stored features follow the check by COPY, in an explicit transaction.
+        await using var transaction = outcome.Features.Count > 0 ? await connection.BeginTransactionAsync(ct).ConfigureAwait(false) : null;
         const string Current = "exists (select 1 from jobs where job_id = @jobId and attempt = @attempt and state = 'running')";
         var sql = new System.Text.StringBuilder($"""
             select state || ' ' || attempt from jobs where job_id = @jobId for update;
@@ -369,7 +372,7 @@ public sealed class JobStore(NpgsqlDataSource dataSource) : IJobStore
             if (storedAttempt == attempt)
             {
                 // This very attempt's result is already stored: a retry after a lost acknowledgement.
-                await transaction.CommitAsync(ct).ConfigureAwait(false);
+                await CommitAsync(transaction, ct).ConfigureAwait(false);
                 return StoreResultOutcome.Stored;
             }
             await connection.ExecuteAsync(new CommandDefinition("""
@@ -383,15 +386,25 @@ public sealed class JobStore(NpgsqlDataSource dataSource) : IJobStore
                 attempt,
                 reason = $"result rejected: attempt {attempt} is no longer current (job is {current.State} at attempt {current.Attempt})",
             }, transaction, cancellationToken: ct)).ConfigureAwait(false);
-            await transaction.CommitAsync(ct).ConfigureAwait(false);
+            await CommitAsync(transaction, ct).ConfigureAwait(false);
             return StoreResultOutcome.RejectedStale;
         }
 
-        // Stored features travel with the result: same transaction, after the fencing check above (binary COPY).
-        await Features.FeatureVectorStore.WriteAsync(connection, jobId, outcome.Features, ct).ConfigureAwait(false);
-        await transaction.CommitAsync(ct).ConfigureAwait(false);
+        if (transaction is not null)
+        {
+            // Stored features travel with the result: same transaction, after the fencing check above (binary COPY).
+            await Features.FeatureVectorStore.WriteAsync(connection, jobId, outcome.Features, ct).ConfigureAwait(false);
+            await transaction.CommitAsync(ct).ConfigureAwait(false);
+        }
         return StoreResultOutcome.Stored;
     }
+
+    /// <summary>
+    /// Commits the explicit transaction of a result with features; without one, each statement after the batch
+    /// committed by itself (the attempt was no longer current, so the batch had changed nothing).
+    /// </summary>
+    private static Task CommitAsync(NpgsqlTransaction? transaction, CancellationToken ct) =>
+        transaction is null ? Task.CompletedTask : transaction.CommitAsync(ct);
 
     private static int[] Flatten(int[][] confusion)
     {

@@ -5,6 +5,7 @@ using FoldCluster.Core;
 using FoldCluster.Storage.Jobs;
 using FoldCluster.Storage.Sweeps;
 using FoldCluster.Tests.Shared;
+using Npgsql;
 
 namespace FoldCluster.Storage.Tests.Jobs;
 
@@ -130,6 +131,32 @@ public sealed class JobStoreTests
         var outcomes = (await connection.QueryAsync<(int Attempt, string Outcome)>(
             "select attempt, outcome from job_attempts order by attempt")).ToList();
         Assert.Equal([(1, "rejected"), (2, "succeeded")], outcomes);
+    }
+
+    [Fact]
+    public async Task A_result_the_database_refuses_part_of_stores_nothing_and_leaves_the_attempt_running()
+    {
+        var (db, jobs, _) = await SetUpAsync(folds: 1);
+        await using var _db = db;
+        var job = (await jobs.ClaimNextAsync("node-a", "cpu:0", Lease, default))!;
+
+        // The same utterance twice: the predictions' statement fails after the result's row was inserted in the same batch.
+        var good = Outcome(0.75);
+        var refused = good with { Predictions = [.. good.Predictions, good.Predictions[0]] };
+        var error = await Assert.ThrowsAsync<PostgresException>(() => jobs.StoreResultAsync(job.JobId, job.Attempt, refused, default));
+        Assert.Equal(PostgresErrorCodes.UniqueViolation, error.SqlState);
+
+        await using var connection = await db.DataSource.OpenConnectionAsync();
+        Assert.Equal(0L, await connection.ExecuteScalarAsync<long>("select count(*) from results"));
+        Assert.Equal(0L, await connection.ExecuteScalarAsync<long>("select count(*) from predictions"));
+        Assert.Equal(0L, await connection.ExecuteScalarAsync<long>("select count(*) from epoch_metrics"));
+        Assert.Equal(("running", 1), await connection.QuerySingleAsync<(string, int)>(
+            "select state, attempt from jobs where job_id = @JobId", new { job.JobId }));
+        Assert.Null(await connection.ExecuteScalarAsync<string?>(
+            "select outcome from job_attempts where job_id = @JobId and attempt = 1", new { job.JobId }));
+        // The attempt is still current, and its good result is stored whole.
+        Assert.Equal(StoreResultOutcome.Stored, await jobs.StoreResultAsync(job.JobId, job.Attempt, good, default));
+        Assert.Equal(3L, await connection.ExecuteScalarAsync<long>("select count(*) from predictions"));
     }
 
     [Fact]
