@@ -69,9 +69,10 @@ public sealed class BenchClusterSettings : DatabaseSettings
 /// dispatch rate = (assignments - 1) / (last assignment - first assignment), the rate while the queue was non-empty;
 /// coordinator CPU = CPU seconds (user + system, /proc/PID/stat) of the process that hosted the coordinator
 /// (named by its coordinator-started event) from submission to the end of the sweep; machine busy CPU = user + nice +
-/// system + irq + softirq time of all cores (/proc/stat) over the same span, and the steal time beside it. `--warmup N` first runs an
-/// unmeasured sweep of N jobs on the same nodes (its makespan is warmup_s): the figures are then those of processes
-/// that compiled their hot code, as in a long-running cluster, not of nine processes compiling it at once.
+/// system + irq + softirq time of all cores (/proc/stat) over the same span, and the steal time beside it.
+/// `--warmup N` first runs an unmeasured sweep of N jobs on the same nodes (its makespan is warmup_s): the figures are
+/// then those of processes that compiled their hot code, as in a long-running cluster, not of nine processes
+/// compiling it at once.
 /// </summary>
 public sealed class BenchClusterCommand : Command<BenchClusterSettings>
 {
@@ -113,18 +114,19 @@ public sealed class BenchClusterCommand : Command<BenchClusterSettings>
                 throw new WorkFailedException($"the cluster did not form within {formation.TotalSeconds:0} s; node logs:\n{cluster.Tail()}");
             }
             var coordinatorPid = first.EventsOf<CoordinatorStartedEvent>().First().Pid;
+            Console.Error.WriteLine($"bench cluster: {slots} slots registered");
             var sweeps = new SweepStore(dataSource);
             var warmupSeconds = 0.0;
             if (settings.Warmup > 0)
             {
-                Console.Error.WriteLine($"bench cluster: {slots} slots registered; warming up with {settings.Warmup} jobs of {settings.Seconds} s (not measured)");
+                Console.Error.WriteLine($"bench cluster: warming up with {settings.Warmup} jobs of {settings.Seconds} s (not measured)");
                 var warmup = sweeps.SubmitAsync(SimulatedSweep.Spec(WarmupSweepName, settings.Warmup), CliHost.Version, cancellationToken)
                     .GetAwaiter().GetResult();
                 WaitForSweep(cluster, dataSource, warmup.SweepId, warmup.JobsTotal, settings.Seconds, slots, "warm-up sweep");
                 using var warmupConnection = Database.Open(dataSource);
                 warmupSeconds = Figures(warmupConnection, warmup.SweepId).Makespan;
             }
-            Console.Error.WriteLine($"bench cluster: {slots} slots registered; submitting {settings.Jobs} jobs of {settings.Seconds} s");
+            Console.Error.WriteLine($"bench cluster: submitting {settings.Jobs} jobs of {settings.Seconds} s");
 
             using var coordinatorProcess = Process.GetProcessById(coordinatorPid);
             var cpuBefore = coordinatorProcess.TotalProcessorTime;
