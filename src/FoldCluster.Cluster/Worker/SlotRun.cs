@@ -23,7 +23,7 @@ public sealed record SlotEnded(string Slot, long JobId, int Attempt, SlotEnd End
 /// <summary>Slot thread -> worker actor: training returned; only storing the result is left (local only).</summary>
 public sealed record SlotTrained(string Slot, long JobId, int Attempt) : INoSerializationVerificationNeeded;
 
-/// <summary>Slot thread -> worker actor: an epoch was recorded (local only; forwarded to the coordinator).</summary>
+/// <summary>Slot thread -> worker actor: the attempt's first epoch was recorded (local only; forwarded to the coordinator).</summary>
 public sealed record SlotProgress(string Slot, long JobId, int Attempt, EpochReport Epoch) : INoSerializationVerificationNeeded;
 
 /// <summary>
@@ -54,6 +54,7 @@ public sealed class SlotRun
     private long _lastWriteTicks;
     private CancellationTokenSource? _deferredWrite;
     private bool _epochWritesClosed;
+    private bool _progressTold;
 
     /// <summary>
     /// Epochs are written as progress at most this often, counted from the attempt's start: an epoch that comes
@@ -186,7 +187,13 @@ public sealed class SlotRun
     private void OnEpoch(EpochReport epoch)
     {
         _lastEpoch = epoch;
-        _worker.Tell(new SlotProgress(Slot, JobId, Attempt, epoch));
+        if (!_progressTold)
+        {
+            // The worker forwards only the attempt's first epoch (the coordinator learns the slot holds it); later
+            // epochs reach it through LastEpoch and PostgreSQL, not as a message each.
+            _progressTold = true;
+            _worker.Tell(new SlotProgress(Slot, JobId, Attempt, epoch));
+        }
         Interlocked.Exchange(ref _lastAdvanceTicks, DateTime.UtcNow.Ticks);
         lock (_epochLock)
         {
