@@ -48,7 +48,6 @@ public sealed class NodeWorker : ReceiveActor, IWithTimers
     private readonly List<SlotRun> _storing = [];
     private readonly Queue<(long JobId, int Attempt)> _startedOrder = new();
     private readonly HashSet<(long JobId, int Attempt)> _started = [];
-    private readonly HashSet<(long JobId, int Attempt)> _reported = [];
     private string? _coordinatorIncarnation;
     private bool _leaving;
     private IActorRef? _leaveRequester;
@@ -97,15 +96,9 @@ public sealed class NodeWorker : ReceiveActor, IWithTimers
                 slot.Run!.Stop(m.Reason);
             }
         });
-        Receive<SlotProgress>(m =>
-        {
-            // The epoch is in PostgreSQL already; the coordinator only needs to learn once that the slot runs the
-            // attempt, so later epochs do not cross the network (four messages per job less at hundreds of jobs/s).
-            if (_reported.Add((m.JobId, m.Attempt)))
-            {
-                _coordinator.Tell(new JobProgress(_setup.WorkerId, m.Slot, m.JobId, m.Attempt, m.Epoch));
-            }
-        });
+        // A slot tells only its attempt's first epoch: the coordinator needs to learn once that the slot runs the
+        // attempt; later epochs go to PostgreSQL and to the lease renewal (SlotRun.LastEpoch), not across the network.
+        Receive<SlotProgress>(m => _coordinator.Tell(new JobProgress(_setup.WorkerId, m.Slot, m.JobId, m.Attempt, m.Epoch)));
         Receive<SlotTrained>(m =>
         {
             if (_slots.TryGetValue(m.Slot, out var slot) && slot.Run is { } run && run.JobId == m.JobId && run.Attempt == m.Attempt && !_leaving)
@@ -246,7 +239,6 @@ public sealed class NodeWorker : ReceiveActor, IWithTimers
         {
             var forgotten = _startedOrder.Dequeue();
             _started.Remove(forgotten);
-            _reported.Remove(forgotten);
         }
         if (_leaving)
         {

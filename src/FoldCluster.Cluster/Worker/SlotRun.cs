@@ -189,8 +189,8 @@ public sealed class SlotRun
         _lastEpoch = epoch;
         if (!_progressTold)
         {
-            // The worker forwards only the attempt's first epoch (the coordinator learns the slot holds it); later
-            // epochs reach it through LastEpoch and PostgreSQL, not as a message each.
+            // Only the first epoch is a message: the worker forwards it so the coordinator learns the slot holds the
+            // attempt; the worker reads later epochs from LastEpoch, and PostgreSQL gets them as before.
             _progressTold = true;
             _worker.Tell(new SlotProgress(Slot, JobId, Attempt, epoch));
         }
