@@ -124,13 +124,14 @@ public sealed class JobStore(NpgsqlDataSource dataSource) : IJobStore
                 select count(*) filter (where not ahead) as idle, count(*) filter (where ahead) as ahead from req
             ), queued as (
                 select count(*) as n from (
-                    select 1 from jobs j join sweeps s on s.sweep_id = j.sweep_id
-                    where j.state = 'queued' and s.state = 'active'
+                    select 1 from jobs j
+                    where j.state = 'queued' and j.sweep_id = any(array(select sweep_id from sweeps where state = 'active'))
+                    order by j.job_id
                     limit @reserve + @count) q
             ), picked as (
                 select j.job_id
-                from jobs j join sweeps s on s.sweep_id = j.sweep_id
-                where j.state = 'queued' and s.state = 'active' and not exists (select 1 from earlier)
+                from jobs j
+                where j.state = 'queued' and j.sweep_id = any(array(select sweep_id from sweeps where state = 'active')) and not exists (select 1 from earlier)
                 order by j.job_id
                 limit (select w.idle + greatest(0, least(w.ahead, q.n - w.idle - @reserve)) from wanted w, queued q)
                 for update of j skip locked

@@ -84,6 +84,53 @@ public sealed class DispatchAtScaleTests
     }
 
     [Fact]
+    public async Task A_claim_late_in_a_long_sweep_reads_the_queue_through_its_index_not_the_jobs_already_handed_out()
+    {
+        // 2,000 jobs, analysed while all were queued (as autovacuum sees a sweep just submitted); then 1,800 handed
+        // out. Jobs are stored in submission order, so a scan of the table reads every job handed out before the
+        // first queued one: a claim that scanned it (with each row's sweep looked up besides) cost more the further a
+        // sweep had run.
+        await using var db = await TestDatabase.CreateAsync();
+        await new SweepStore(db.DataSource).SubmitAsync(TestSpecs.Small(folds: 10, seeds: 200), "test");
+        await using var connection = await db.DataSource.OpenConnectionAsync();
+        await connection.ExecuteAsync("analyze jobs");
+        var jobs = new JobStore(db.DataSource);
+        for (var handedOut = 0; handedOut < 1800; handedOut += 100)
+        {
+            var batch = Enumerable.Range(0, 100).Select(i => new ClaimRequest($"node-{i % 8}", $"cpu:{i}", Guid.NewGuid())).ToArray();
+            Assert.All(await jobs.ClaimBatchAsync(batch, Lease, default), Assert.NotNull);
+        }
+
+        // Measured on one session of its own, whose table statistics are flushed on demand.
+        await using var single = NpgsqlDataSource.Create(new NpgsqlConnectionStringBuilder(db.ConnectionString) { MaxPoolSize = 1 }.ConnectionString);
+        var measured = new JobStore(single);
+        var before = await JobsScansAsync(connection);
+        for (var i = 0; i < 5; i++)
+        {
+            // Prefetching requests beside an idle one: the claim counts the queue beyond the reserve of 256.
+            var claimed = await measured.ClaimBatchAsync(
+                [new ClaimRequest("node-a", $"cpu:{i}", Guid.NewGuid(), Ahead: true), new ClaimRequest("node-b", $"cpu:{i}", Guid.NewGuid(), Ahead: true),
+                 new ClaimRequest("node-c", $"cpu:{i}", Guid.NewGuid())],
+                Lease, default, reserve: 256);
+            // 200 queued, fewer than the reserve: only the idle request gets one.
+            Assert.Equal([false, false, true], claimed.Select(c => c is not null));
+        }
+        await using (var session = await single.OpenConnectionAsync())
+        {
+            // The session's counts reach the statistics views before the server answers this call.
+            await session.ExecuteAsync("select pg_stat_force_next_flush()");
+        }
+        var after = await JobsScansAsync(connection);
+
+        Assert.True(after.IndexScans > before.IndexScans, $"the claims' index scans were not counted ({before.IndexScans} -> {after.IndexScans})");
+        Assert.Equal(before.SeqScans, after.SeqScans);
+        Assert.Equal(1800 + 5, await connection.ExecuteScalarAsync<long>("select count(*) from jobs where state = 'running'"));
+    }
+
+    private static Task<(long SeqScans, long IndexScans)> JobsScansAsync(NpgsqlConnection connection) =>
+        connection.QuerySingleAsync<(long, long)>("select seq_scan, coalesce(idx_scan, 0) from pg_stat_user_tables where relname = 'jobs'");
+
+    [Fact]
     public async Task Several_epochs_are_recorded_in_one_call_and_a_stale_attempt_records_none()
     {
         var (db, jobs) = await SetUpAsync(folds: 2);
