@@ -165,4 +165,37 @@ public class MigrationRunnerTests
             dir.Delete(recursive: true);
         }
     }
+
+    [Fact]
+    public async Task Predictions_stored_one_row_per_utterance_are_kept_when_they_become_one_row_per_result()
+    {
+        await using var db = await TestDatabase.CreateAsync(migrate: false);
+        var all = MigrationRunner.Embedded();
+        await MigrationRunner.MigrateAsync(db.DataSource, [.. all.Where(m => m.Version < 11)]);
+        await new FoldCluster.Storage.Sweeps.SweepStore(db.DataSource).SubmitAsync(TestSpecs.Small(folds: 2), "test");
+        await using var connection = await db.DataSource.OpenConnectionAsync();
+        var ids = (await connection.QueryAsync<long>("select job_id from jobs order by job_id")).ToList();
+        foreach (var id in ids)
+        {
+            await connection.ExecuteAsync("""
+                insert into results (job_id, attempt, ua, wa, macro_f1, weighted_f1, confusion, best_epoch, seconds)
+                values (@id, 0, 0.5, 0.5, 0.5, 0.5, array_fill(0, array[16]), 1, 1.0)
+                """, new { id });
+        }
+        await connection.ExecuteAsync("""
+            insert into predictions (job_id, utterance_id, true_label, predicted)
+            values (@a, 'u2', 1, 2), (@a, 'u1', 0, 0), (@a, 'u3', 3, 1), (@b, 'x', 2, 2)
+            """, new { a = ids[0], b = ids[1] });
+
+        await MigrationRunner.MigrateAsync(db.DataSource, all);
+
+        Assert.Equal(2L, await connection.ExecuteScalarAsync<long>("select count(*) from prediction_sets"));
+        var rows = (await connection.QueryAsync<(long JobId, string Utterance, short True, short Predicted)>(
+            "select job_id, utterance_id, true_label, predicted from predictions")).ToList();
+        Assert.Equal([(ids[0], "u1", (short)0, (short)0), (ids[0], "u2", (short)1, (short)2), (ids[0], "u3", (short)3, (short)1), (ids[1], "x", (short)2, (short)2)],
+            rows.OrderBy(r => r.JobId).ThenBy(r => r.Utterance, StringComparer.Ordinal).ToList());
+        // The view lists a result's predictions in stored order, which the migration made utterance order.
+        Assert.Equal(["u1", "u2", "u3"], (await connection.QueryAsync<string>(
+            "select utterance_id from predictions where job_id = @id", new { id = ids[0] })).ToList());
+    }
 }

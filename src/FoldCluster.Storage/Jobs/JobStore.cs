@@ -302,9 +302,8 @@ public sealed class JobStore(NpgsqlDataSource dataSource) : IJobStore
         {
             sql.Append($"""
 
-                insert into predictions (job_id, utterance_id, true_label, predicted)
-                select @jobId, p.utterance_id, p.true_label, p.predicted
-                from unnest(@predictionIds::text[], @predictionTruths::smallint[], @predictionLabels::smallint[]) as p(utterance_id, true_label, predicted)
+                insert into prediction_sets (job_id, utterance_ids, true_labels, predicted)
+                select @jobId, @predictionIds::text[], @predictionTruths::smallint[], @predictionLabels::smallint[]
                 where {Current};
                 """);
         }

@@ -188,11 +188,12 @@ public sealed class DispatchAtScaleTests
         var (db, jobs) = await SetUpAsync(folds: 2);
         await using var _db = db;
         var job = (await jobs.ClaimNextAsync("node-a", "cpu:0", Lease, default))!;
-        // The same utterance twice breaks the predictions' primary key, after the results row went in the same batch.
+        // The same utterance twice breaks a rule of the predictions, after the results row went in the same batch.
         var bad = Outcome(new UtterancePrediction("u1", Emotion.Angry, Emotion.Sad), new UtterancePrediction("u1", Emotion.Happy, Emotion.Happy));
 
         var error = await Assert.ThrowsAsync<PostgresException>(() => jobs.StoreResultAsync(job.JobId, job.Attempt, bad, default));
-        Assert.Equal(PostgresErrorCodes.UniqueViolation, error.SqlState);
+        Assert.Equal(PostgresErrorCodes.CheckViolation, error.SqlState);
+        Assert.Equal("prediction_sets_distinct_utterances", error.ConstraintName);
 
         await using var connection = await db.DataSource.OpenConnectionAsync();
         Assert.Equal(0L, await connection.ExecuteScalarAsync<long>("select count(*) from results where job_id = @id", new { id = job.JobId }));

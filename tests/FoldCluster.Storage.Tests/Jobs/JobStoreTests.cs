@@ -144,7 +144,8 @@ public sealed class JobStoreTests
         var good = Outcome(0.75);
         var refused = good with { Predictions = [.. good.Predictions, good.Predictions[0]] };
         var error = await Assert.ThrowsAsync<PostgresException>(() => jobs.StoreResultAsync(job.JobId, job.Attempt, refused, default));
-        Assert.Equal(PostgresErrorCodes.UniqueViolation, error.SqlState);
+        Assert.Equal(PostgresErrorCodes.CheckViolation, error.SqlState);
+        Assert.Equal("prediction_sets_distinct_utterances", error.ConstraintName);
 
         await using var connection = await db.DataSource.OpenConnectionAsync();
         Assert.Equal(0L, await connection.ExecuteScalarAsync<long>("select count(*) from results"));
@@ -405,7 +406,7 @@ public sealed class JobStoreTests
     [Fact]
     public async Task A_prediction_needs_its_result_and_goes_with_it()
     {
-        var (db, jobs, sweeps) = await SetUpAsync(folds: 3);
+        var (db, jobs, sweeps) = await SetUpAsync(folds: 4);
         await using var _db = db;
         var stored = new List<long>();
         for (var i = 0; i < 2; i++)
@@ -414,24 +415,49 @@ public sealed class JobStoreTests
             Assert.Equal(StoreResultOutcome.Stored, await jobs.StoreResultAsync(job.JobId, job.Attempt, Outcome(utterances: 5), default));
             stored.Add(job.JobId);
         }
+        // A result stored without predictions, and a job without a result.
+        var bare = (await jobs.ClaimNextAsync("node-a", "cpu:0", Lease, default))!;
+        Assert.Equal(StoreResultOutcome.Stored, await jobs.StoreResultAsync(bare.JobId, bare.Attempt, Outcome(utterances: 0), default));
         var withoutResult = (await jobs.ClaimNextAsync("node-a", "cpu:0", Lease, default))!.JobId;
         await using var connection = await db.DataSource.OpenConnectionAsync();
 
-        // A prediction of a job without a result is refused, alone or among valid rows, and nothing of the statement stays.
-        foreach (var ids in new[] { new[] { withoutResult }, new[] { stored[0], withoutResult, stored[1] } })
+        // A result's predictions are one stored row; the view `predictions` lists one row per utterance, in stored order.
+        Assert.Equal(1L, await connection.ExecuteScalarAsync<long>("select count(*) from prediction_sets where job_id = @id", new { id = stored[0] }));
+        Assert.Equal(["utt000", "utt001", "utt002", "utt003", "utt004"], (await connection.QueryAsync<string>(
+            "select utterance_id from predictions where job_id = @id", new { id = stored[0] })).ToList());
+
+        // Predictions of a job without a result are refused, alone or beside a valid row, and nothing of the statement stays.
+        foreach (var ids in new[] { new[] { withoutResult }, new[] { bare.JobId, withoutResult } })
         {
             var refused = await Assert.ThrowsAsync<Npgsql.PostgresException>(() => connection.ExecuteAsync("""
-                insert into predictions (job_id, utterance_id, true_label, predicted)
-                select id, 'extra' || ord, 0, 1 from unnest(@ids) with ordinality as u(id, ord)
+                insert into prediction_sets (job_id, utterance_ids, true_labels, predicted)
+                select id, array['extra'], array[0::smallint], array[1::smallint] from unnest(@ids) as u(id)
                 """, new { ids }));
             Assert.Equal("23503", refused.SqlState);
         }
+        Assert.Equal(0L, await connection.ExecuteScalarAsync<long>("select count(*) from prediction_sets where job_id = @JobId", new { bare.JobId }));
         var moved = await Assert.ThrowsAsync<Npgsql.PostgresException>(() => connection.ExecuteAsync(
-            "update predictions set job_id = @withoutResult where job_id = @id", new { withoutResult, id = stored[0] }));
+            "update prediction_sets set job_id = @withoutResult where job_id = @id", new { withoutResult, id = stored[0] }));
         Assert.Equal("23503", moved.SqlState);
         var renumbered = await Assert.ThrowsAsync<Npgsql.PostgresException>(() => connection.ExecuteAsync(
             "update results set job_id = @withoutResult where job_id = @id", new { withoutResult, id = stored[0] }));
         Assert.Equal("23503", renumbered.SqlState);
+
+        // A label outside 0-3, a missing one, or arrays of different lengths are refused by name.
+        foreach (var (labels, constraint) in new[]
+        {
+            ("array[0, 4]::smallint[]", "prediction_sets_labels"),
+            ("array[0, null]::smallint[]", "prediction_sets_no_nulls"),
+            ("array[0]::smallint[]", "prediction_sets_aligned"),
+        })
+        {
+            var refused = await Assert.ThrowsAsync<Npgsql.PostgresException>(() => connection.ExecuteAsync($"""
+                update prediction_sets set utterance_ids = array['a', 'b'], true_labels = {labels}, predicted = array[0, 1]::smallint[]
+                where job_id = @id
+                """, new { id = stored[0] }));
+            Assert.Equal("23514", refused.SqlState);
+            Assert.Equal(constraint, refused.ConstraintName);
+        }
         Assert.Equal(10L, await connection.ExecuteScalarAsync<long>("select count(*) from predictions"));
 
         // Deleting a result deletes its predictions only; deleting the sweep deletes the rest.
@@ -440,7 +466,7 @@ public sealed class JobStoreTests
             "select job_id, count(*) from predictions group by job_id")).ToList());
         await jobs.FailAsync(withoutResult, 1, "test", retryable: false, default);
         await sweeps.DeleteAsync("test-sweep");
-        Assert.Equal(0L, await connection.ExecuteScalarAsync<long>("select count(*) from predictions"));
+        Assert.Equal(0L, await connection.ExecuteScalarAsync<long>("select count(*) from prediction_sets"));
     }
 
     [Fact]
