@@ -122,16 +122,18 @@ public sealed class JobStore(NpgsqlDataSource dataSource) : IJobStore
                 select a.job_id, a.attempt, a.claim_token from job_attempts a where a.claim_token = any(@tokens)
             ), wanted as (
                 select count(*) filter (where not ahead) as idle, count(*) filter (where ahead) as ahead from req
+            ), active as (
+                select array(select sweep_id from sweeps where state = 'active') as ids
             ), queued as (
                 select count(*) as n from (
                     select 1 from jobs j
-                    where j.state = 'queued' and j.sweep_id = any(array(select sweep_id from sweeps where state = 'active'))
+                    where j.state = 'queued' and j.sweep_id = any((select ids from active)::bigint[])
                     order by j.job_id
                     limit @reserve + @count) q
             ), picked as (
                 select j.job_id
                 from jobs j
-                where j.state = 'queued' and j.sweep_id = any(array(select sweep_id from sweeps where state = 'active')) and not exists (select 1 from earlier)
+                where j.state = 'queued' and j.sweep_id = any((select ids from active)::bigint[]) and not exists (select 1 from earlier)
                 order by j.job_id
                 limit (select w.idle + greatest(0, least(w.ahead, q.n - w.idle - @reserve)) from wanted w, queued q)
                 for update of j skip locked
