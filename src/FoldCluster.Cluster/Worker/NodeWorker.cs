@@ -44,6 +44,7 @@ public sealed class NodeWorker : ReceiveActor, IWithTimers
     private readonly RetryingCalls _db;
     private readonly Dictionary<string, SlotState> _slots;
     private readonly Dictionary<string, IJobTrainer> _trainers = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, SlotThread> _threads = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _abort = new();
     private readonly List<SlotRun> _storing = [];
     private readonly Queue<(long JobId, int Attempt)> _startedOrder = new();
@@ -103,7 +104,7 @@ public sealed class NodeWorker : ReceiveActor, IWithTimers
         {
             if (_slots.TryGetValue(m.Slot, out var slot) && slot.Run is { } run && run.JobId == m.JobId && run.Attempt == m.Attempt && !_leaving)
             {
-                // Training is over; the result is being stored on the old thread. Free the slot for the next job now.
+                // Training is over; the result is being stored off the slot's thread. Free the slot for the next job now.
                 _storing.Add(run);
                 slot.Run = null;
                 slot.NextRequestAt = DateTime.MinValue;
@@ -156,6 +157,10 @@ public sealed class NodeWorker : ReceiveActor, IWithTimers
         }
         _abort.Cancel();
         _storing.Clear();
+        foreach (var thread in _threads.Values)
+        {
+            thread.Dispose();
+        }
     }
 
     private void Register()
@@ -279,7 +284,12 @@ public sealed class NodeWorker : ReceiveActor, IWithTimers
         slot.Run = run;
         _log($"worker: slot {name} started job {m.JobId} attempt {m.Attempt} ({m.Key.Canonical}) of sweep {m.SweepName}");
         Events.NodeEvents.Emit(new Events.JobStartedEvent(m.SweepName, m.JobId, m.Attempt, name));
-        run.Start();
+        if (!_threads.TryGetValue(name, out var thread))
+        {
+            thread = new SlotThread(name);
+            _threads[name] = thread;
+        }
+        thread.Post(run.Run);
     }
 
     /// <summary>A prefetched assignment that is no longer current (or cancelled) is dropped before it starts.</summary>

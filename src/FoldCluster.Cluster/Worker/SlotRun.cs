@@ -27,9 +27,10 @@ public sealed record SlotTrained(string Slot, long JobId, int Attempt) : INoSeri
 public sealed record SlotProgress(string Slot, long JobId, int Attempt, EpochReport Epoch) : INoSerializationVerificationNeeded;
 
 /// <summary>
-/// One attempt of one job on one slot, on its own dedicated thread (TorchSharp dispose scopes are thread-bound;
-/// DESIGN.md section 8). The thread talks to PostgreSQL directly (blocking is fine on an owned thread) and tells
-/// the worker actor what happened; it never touches actor state. Epochs are recorded beside the training, in order,
+/// One attempt of one job on one slot: <see cref="Run"/> trains on the slot's dedicated thread (<see cref="SlotThread"/>;
+/// TorchSharp dispose scopes are thread-bound, DESIGN.md section 8), then stores the result off that thread, so the
+/// slot's next attempt trains meanwhile. It talks to PostgreSQL directly and tells the worker actor what happened; it
+/// never touches actor state. Epochs are recorded beside the training, in order,
 /// not in its way, at most one write per <see cref="ProgressWriteInterval"/>: an epoch found fenced off stops the
 /// attempt, and the result is stored only after every epoch write ended (the result carries all epochs anyway).
 /// </summary>
@@ -79,7 +80,6 @@ public sealed class SlotRun
         _lease = lease;
         _worker = worker;
         _abort = abort;
-        Thread = new Thread(Body) { IsBackground = true, Name = $"slot {slot} job {jobId}" };
     }
 
     public string Slot { get; }
@@ -91,8 +91,6 @@ public sealed class SlotRun
     /// <summary>The job's training profile (it sets the default max-epoch-time).</summary>
     public string Profile => _request.Key.Profile;
 
-    public Thread Thread { get; }
-
     public EpochReport? LastEpoch => _lastEpoch;
 
     public bool StopRequested => _stopReason is not null;
@@ -100,13 +98,11 @@ public sealed class SlotRun
     /// <summary>When the attempt last advanced: its start, then each recorded epoch.</summary>
     public DateTime LastAdvanceUtc => new(Interlocked.Read(ref _lastAdvanceTicks), DateTimeKind.Utc);
 
-    /// <summary>True while the slot thread waits for PostgreSQL (an outage is not a hang of the work).</summary>
+    /// <summary>True while the attempt waits for PostgreSQL (an outage is not a hang of the work).</summary>
     public bool InDatabaseCall => _inDatabaseCall;
 
     /// <summary>True once training returned and only storing the result is left.</summary>
     public bool Trained { get; private set; }
-
-    public void Start() => Thread.Start();
 
     /// <summary>
     /// The attempt's epochs stopped advancing: stop it like <see cref="Stop"/>, but record the end as a (retryable)
@@ -125,55 +121,79 @@ public sealed class SlotRun
         _cancel.Cancel();
     }
 
-    private void Body()
+    /// <summary>
+    /// Trains on the calling thread (the slot's); once training returned, the slot is told free and the rest (waiting
+    /// for epoch writes, storing the result) goes on without the thread, which may train the slot's next attempt.
+    /// </summary>
+    public void Run()
     {
         var clock = Stopwatch.StartNew();
         _lastWriteTicks = DateTime.UtcNow.Ticks;
-        SlotEnded ended;
+        TrainingOutcome outcome;
         try
         {
-            var outcome = _trainer.Run(_request, OnEpoch, _cancel.Token);
+            outcome = _trainer.Run(_request, OnEpoch, _cancel.Token);
             if (_cancel.IsCancellationRequested)
             {
                 // Cancelled after the last batch: the attempt is fenced off or the node leaves; the store decides.
                 _cancel.Token.ThrowIfCancellationRequested();
             }
-            // The slot may take its next job while this thread stores the result (storing is I/O, not training).
-            Trained = true;
-            _worker.Tell(new SlotTrained(Slot, JobId, Attempt));
-            EpochWritesEnded();
-            var stored = _db.Run($"store the result of job {JobId}", ct => _store.StoreResultAsync(JobId, Attempt, outcome, ct), _abort);
+        }
+        catch (Exception e)
+        {
+            _worker.Tell(EndedAsync(e, clock).GetAwaiter().GetResult());
+            return;
+        }
+        // The slot may take its next job while the result is stored (storing is I/O, not training).
+        Trained = true;
+        _worker.Tell(new SlotTrained(Slot, JobId, Attempt));
+        _ = Task.Run(() => StoreAsync(outcome, clock));
+    }
+
+    private async Task StoreAsync(TrainingOutcome outcome, Stopwatch clock)
+    {
+        SlotEnded ended;
+        try
+        {
+            await EpochWritesEndedAsync().ConfigureAwait(false);
+            var stored = await _db.RunAsync($"store the result of job {JobId}", ct => _store.StoreResultAsync(JobId, Attempt, outcome, ct), _abort)
+                .ConfigureAwait(false);
             ended = stored == StoreResultOutcome.Stored
                 ? new SlotEnded(Slot, JobId, Attempt, SlotEnd.Stored, "result stored", clock.Elapsed.TotalSeconds)
                 : new SlotEnded(Slot, JobId, Attempt, SlotEnd.RejectedStale,
                     "result rejected: the attempt is no longer current (fenced off)", clock.Elapsed.TotalSeconds);
         }
-        catch (OperationCanceledException) when (_cancel.IsCancellationRequested && _hungReason is not null)
-        {
-            ended = Fail(_hungReason, retryable: true, clock);
-        }
-        catch (OperationCanceledException) when (_cancel.IsCancellationRequested)
-        {
-            ended = new SlotEnded(Slot, JobId, Attempt, SlotEnd.Stopped, _stopReason ?? "cancelled", clock.Elapsed.TotalSeconds);
-        }
-        catch (Exception e) when (e is BadInputException || IsOutOfMemory(e))
-        {
-            // Cannot succeed on retry (DESIGN.md section 8): the job fails at once with its reason; the sweep goes on.
-            var reason = e is BadInputException ? e.Message : $"out of memory: {e.Message}";
-            ended = Fail(reason, retryable: false, clock);
-        }
         catch (Exception e)
         {
-            ended = Fail($"{e.GetType().Name}: {e.Message}", retryable: true, clock);
+            ended = await EndedAsync(e, clock).ConfigureAwait(false);
         }
         _worker.Tell(ended);
     }
 
-    private SlotEnded Fail(string reason, bool retryable, Stopwatch clock)
+    /// <summary>How an attempt that threw ends: stopped (cancelled), or failed, retryable or not, recorded as such.</summary>
+    private async Task<SlotEnded> EndedAsync(Exception e, Stopwatch clock)
+    {
+        if (e is OperationCanceledException && _cancel.IsCancellationRequested)
+        {
+            return _hungReason is not null
+                ? await FailAsync(_hungReason, retryable: true, clock).ConfigureAwait(false)
+                : new SlotEnded(Slot, JobId, Attempt, SlotEnd.Stopped, _stopReason ?? "cancelled", clock.Elapsed.TotalSeconds);
+        }
+        if (e is BadInputException || IsOutOfMemory(e))
+        {
+            // Cannot succeed on retry (DESIGN.md section 8): the job fails at once with its reason; the sweep goes on.
+            var reason = e is BadInputException ? e.Message : $"out of memory: {e.Message}";
+            return await FailAsync(reason, retryable: false, clock).ConfigureAwait(false);
+        }
+        return await FailAsync($"{e.GetType().Name}: {e.Message}", retryable: true, clock).ConfigureAwait(false);
+    }
+
+    private async Task<SlotEnded> FailAsync(string reason, bool retryable, Stopwatch clock)
     {
         try
         {
-            var current = _db.Run($"record the failure of job {JobId}", ct => _store.FailAsync(JobId, Attempt, reason, retryable, ct), _abort);
+            var current = await _db.RunAsync($"record the failure of job {JobId}", ct => _store.FailAsync(JobId, Attempt, reason, retryable, ct), _abort)
+                .ConfigureAwait(false);
             var end = !current ? SlotEnd.RejectedStale : retryable ? SlotEnd.FailedRetryable : SlotEnd.FailedPermanently;
             return new SlotEnded(Slot, JobId, Attempt, end, reason, clock.Elapsed.TotalSeconds);
         }
@@ -281,7 +301,7 @@ public sealed class SlotRun
     }
 
     /// <summary>Waits for the epoch writes still running; an attempt one of them found fenced off ends as stopped.</summary>
-    private void EpochWritesEnded()
+    private async Task EpochWritesEndedAsync()
     {
         Task writes;
         lock (_epochLock)
@@ -291,7 +311,7 @@ public sealed class SlotRun
             WriteUnwritten(DateTime.UtcNow.Ticks);
             writes = _epochWrites;
         }
-        writes.GetAwaiter().GetResult();
+        await writes.ConfigureAwait(false);
         _cancel.Token.ThrowIfCancellationRequested();
     }
 

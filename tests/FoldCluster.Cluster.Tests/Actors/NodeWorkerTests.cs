@@ -157,6 +157,75 @@ public sealed class NodeWorkerTests : Akka.TestKit.Xunit2.TestKit, IAsyncLifetim
     }
 
     [Fact]
+    public async Task A_slot_trains_its_attempts_on_its_own_thread_the_next_one_while_the_previous_result_is_stored()
+    {
+        await new SweepStore(_db.DataSource).SubmitAsync(SimulatedSweep.Spec("worker-test-more", 1), "test");
+        var trainer = new ThreadRecordingTrainer();
+        var held = new HeldFirstStore(_store);
+        var (worker, coordinator) = StartWorker(trainer, store: held);
+        var first = await ClaimForAsync(_workerId);
+        worker.Tell(first, coordinator.Ref);
+        Assert.True(held.Holding.Wait(TimeSpan.FromSeconds(10)));
+
+        // The first result is still being stored: the slot is free, and its next attempt trains meanwhile.
+        var second = await ClaimForAsync(_workerId);
+        worker.Tell(second, coordinator.Ref);
+        var finishedSecond = (JobFinished)coordinator.FishForMessage(m => m is JobFinished, TimeSpan.FromSeconds(10));
+        Assert.Equal((second.JobId, true), (finishedSecond.JobId, finishedSecond.Stored));
+        Assert.False(held.Released);
+
+        held.Release();
+        var finishedFirst = (JobFinished)coordinator.FishForMessage(m => m is JobFinished, TimeSpan.FromSeconds(10));
+        Assert.Equal((first.JobId, true), (finishedFirst.JobId, finishedFirst.Stored));
+
+        var threads = trainer.Threads.ToArray();
+        Assert.Equal(2, threads.Length);
+        Assert.Equal(threads[0].Id, threads[1].Id);
+        Assert.Equal("slot cpu:0", threads[0].Name);
+        Assert.NotEqual(Environment.CurrentManagedThreadId, threads[0].Id);
+        using var c = _db.DataSource.OpenConnection();
+        Assert.Equal(2, c.QuerySingle<int>("select count(*)::int from results where job_id = any(@ids)", new { ids = new[] { first.JobId, second.JobId } }));
+    }
+
+    /// <summary>The simulated trainer, recording the thread each job trained on.</summary>
+    private sealed class ThreadRecordingTrainer : IJobTrainer
+    {
+        private readonly SimulatedTrainer _inner = new(TimeSpan.FromMilliseconds(50));
+
+        /// <summary>The managed id and name of the thread each attempt trained on, in the order they started.</summary>
+        public ConcurrentQueue<(int Id, string? Name)> Threads { get; } = new();
+
+        public TrainingOutcome Run(JobRequest request, Action<EpochReport> onEpoch, CancellationToken cancellationToken)
+        {
+            Threads.Enqueue((Environment.CurrentManagedThreadId, Thread.CurrentThread.Name));
+            return _inner.Run(request, onEpoch, cancellationToken);
+        }
+    }
+
+    /// <summary>The real store; the first result store waits until the test releases it.</summary>
+    private sealed class HeldFirstStore(JobStore inner) : DelegatingJobStore(inner)
+    {
+        private readonly TaskCompletionSource _release = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private int _stores;
+
+        public ManualResetEventSlim Holding { get; } = new();
+
+        public bool Released => _release.Task.IsCompleted;
+
+        public void Release() => _release.TrySetResult();
+
+        public override async Task<StoreResultOutcome> StoreResultAsync(long jobId, int attempt, TrainingOutcome outcome, CancellationToken ct)
+        {
+            if (Interlocked.Increment(ref _stores) == 1)
+            {
+                Holding.Set();
+                await _release.Task.WaitAsync(ct);
+            }
+            return await base.StoreResultAsync(jobId, attempt, outcome, ct);
+        }
+    }
+
+    [Fact]
     public async Task A_late_result_from_a_fenced_off_attempt_is_rejected()
     {
         var trainer = new GateTrainer();
