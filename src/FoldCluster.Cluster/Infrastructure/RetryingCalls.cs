@@ -20,8 +20,4 @@ public sealed class RetryingCalls(Action<string> log, TimeSpan giveUpAfter)
             log($"{what}: {line}");
             Events.NodeEvents.Emit(new Events.DatabaseRetryEvent(what, line));
         }, ct);
-
-    /// <summary>The same, blocking: for worker slot threads, which own their thread and may wait.</summary>
-    public T Run<T>(string what, Func<CancellationToken, Task<T>> call, CancellationToken ct) =>
-        RunAsync(what, call, ct).GetAwaiter().GetResult();
 }

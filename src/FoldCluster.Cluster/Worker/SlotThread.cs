@@ -11,20 +11,12 @@ public sealed class SlotThread : IDisposable
 {
     private readonly Queue<Action> _pending = new();
     private readonly object _lock = new();
-    private readonly Thread _thread;
     private bool _closed;
 
     public SlotThread(string slot)
     {
-        Slot = slot;
-        _thread = new Thread(Loop) { IsBackground = true, Name = $"slot {slot}" };
-        _thread.Start();
+        new Thread(Loop) { IsBackground = true, Name = $"slot {slot}" }.Start();
     }
-
-    public string Slot { get; }
-
-    /// <summary>The thread's managed id, for tests that check an attempt ran on its slot's thread.</summary>
-    public int ManagedThreadId => _thread.ManagedThreadId;
 
     /// <summary>Queues one attempt's body; refused once the thread was closed.</summary>
     public void Post(Action body)
